@@ -1,0 +1,44 @@
+# Two commands for a newcomer: `make run` and `make test`. Every target builds the virtualenv it needs.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: run test test-fast bench token rotate-keys clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+## run: the API on http://127.0.0.1:$(PORT) with embedded PostgreSQL and the local keyring
+run: venv
+	$(PY) -m scripts.devserver --port $(PORT)
+
+## test: the whole suite (unit, integration, browser, real agent CLIs)
+test: venv
+	$(PY) -m pytest
+
+## test-fast: unit and functional tests only
+test-fast: venv
+	$(PY) -m pytest -m "not slow"
+
+## bench: performance figures against baselines measured in the same run
+bench: venv
+	$(PY) -m bench
+
+## token: a bearer token for the local stage (make token USER=<uuid> [ADMIN=1])
+token: venv
+	@$(PY) -m scripts.token --user "$(USER)" $(if $(ADMIN),--admin,)
+
+## rotate-keys: re-wrap every stored data key under the current KEK
+rotate-keys: venv
+	$(PY) -m scripts.rotate_keys
+
+clean:
+	rm -rf $(VENV) .pytest_cache

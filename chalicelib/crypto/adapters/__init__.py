@@ -1,0 +1,1 @@
+"""KeyWrapper adapters: AWS KMS and the local keyring."""

@@ -1,0 +1,76 @@
+"""Service configuration: the only module that reads os.environ, once, on first use."""
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from chalicelib.errors import ConfigError
+
+STAGES = ("local", "dev", "prod")
+STORAGE_BACKENDS = ("postgres", "dynamodb")
+
+
+def _parse_master_keys(value: str) -> dict[str, bytes]:
+    """``ENCRYPTION_MASTER_KEY``: 64 hex chars (version ``v1``) or ``id:hex,id:hex`` (last is current)."""
+    entries = [part.strip() for part in value.split(",") if part.strip()]
+    keyring: dict[str, bytes] = {}
+    for entry in entries:
+        key_id, _, hex_key = entry.rpartition(":")
+        try:
+            raw = bytes.fromhex(hex_key)
+        except ValueError:
+            raw = b""
+        if len(raw) != 32:
+            raise ConfigError("ENCRYPTION_MASTER_KEY entries must be 64 hex characters")
+        keyring[key_id or "v1"] = raw
+    return keyring
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service is configured with; tests build it directly."""
+
+    stage: str = "local"
+    storage_backend: str = "postgres"
+    database_url: str | None = None
+    aws_region: str = "us-east-1"
+    # Encryption: KMS when kms_key_id is set, else the local keyring (ordered, last is current).
+    kms_key_id: str | None = None
+    master_keys: Mapping[str, bytes] = field(default_factory=dict, repr=False)
+    # Auth: HS256 secret and/or a JWKS URL for ES256/RS256.
+    jwt_secret: str | None = field(default=None, repr=False)
+    jwks_url: str | None = None
+    # DynamoDB backend table names.
+    api_keys_table: str = "aether-api-keys"
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        stage = env.get("AETHER_STAGE", "local")
+        if stage not in STAGES:
+            raise ConfigError(f"AETHER_STAGE must be one of {', '.join(STAGES)}")
+        backend = env.get("STORAGE_BACKEND", "postgres")
+        if backend not in STORAGE_BACKENDS:
+            raise ConfigError(f"STORAGE_BACKEND must be one of {', '.join(STORAGE_BACKENDS)}")
+        master = env.get("ENCRYPTION_MASTER_KEY")
+        return cls(
+            stage=stage,
+            storage_backend=backend,
+            database_url=env.get("DATABASE_URL") or None,
+            aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            kms_key_id=env.get("KMS_KEY_ID") or None,
+            master_keys=_parse_master_keys(master) if master else {},
+            jwt_secret=env.get("SUPABASE_JWT_SECRET") or None,
+            jwks_url=env.get("SUPABASE_JWKS_URL") or None,
+            api_keys_table=env.get("API_KEYS_TABLE", cls.api_keys_table),
+            log_level=env.get("LOG_LEVEL", cls.log_level),
+        )
+
+
+@functools.cache
+def settings() -> Settings:
+    """The process's settings, read from the environment on first use."""
+    return Settings.from_env()

@@ -1,0 +1,93 @@
+"""Shared fixtures: real PostgreSQL (TEST_DATABASE_URL or the embedded server), moto, settings, canary keys."""
+from __future__ import annotations
+
+import os
+import secrets
+import string
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+# moto and boto3 need a region and fake credentials; never touch a real account from tests.
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
+os.environ.pop("AWS_PROFILE", None)
+os.environ["POWERTOOLS_METRICS_DISABLED"] = "1"
+os.environ["POWERTOOLS_TRACE_DISABLED"] = "1"
+
+_KEY_ALPHABET = string.ascii_letters + string.digits
+
+
+def _random_tail(length: int) -> str:
+    return "".join(secrets.choice(_KEY_ALPHABET) for _ in range(length))
+
+
+def make_canary_key(provider: str) -> str:
+    """A well-formed, unique, fake key for ``provider``; tests search every output for it."""
+    if provider == "anthropic":
+        return "sk-ant-api03-CANARY" + _random_tail(80)
+    if provider == "openai":
+        return "sk-proj-CANARY" + _random_tail(60)
+    if provider == "gemini":
+        return "AIzaCANARY" + _random_tail(29)
+    raise ValueError(provider)
+
+
+@pytest.fixture
+def canary_key():
+    return make_canary_key
+
+
+@pytest.fixture
+def user_id() -> str:
+    return str(uuid.uuid4())
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh, migrated database on TEST_DATABASE_URL's server (else an embedded one), dropped afterwards.
+
+    A new database per run means a migration edited during development is always applied as written.
+    """
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from chalicelib.store.migrate import apply_migrations
+
+    server_url = os.environ.get("TEST_DATABASE_URL")
+    if not server_url:
+        from chalicelib.store.embedded import start_embedded_postgres
+
+        server_url = start_embedded_postgres(ROOT / ".aether" / "test-pgdata")
+    name = f"aether_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'create database "{name}"')
+    url = make_conninfo(**{**conninfo_to_dict(server_url), "dbname": name})
+    apply_migrations(url)
+    yield url
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture(scope="session")
+def pg_pool(pg_url: str):
+    from chalicelib.store.postgres import connect_pool
+
+    pool = connect_pool(pg_url, max_size=8)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def aws():
+    """Every AWS service mocked by moto for the duration of a test."""
+    from moto import mock_aws
+
+    with mock_aws():
+        yield
