@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test test-fast bench token rotate-keys clean
+.PHONY: run test test-fast bench token rotate-keys clean node-tools
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,12 +16,19 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 venv: $(VENV)/.installed
 
+# Node tools the tests run (asl-validator), pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+node-tools: node_modules/.installed
+
 ## run: the API on http://127.0.0.1:$(PORT) with embedded PostgreSQL and the local keyring
 run: venv
 	$(PY) -m scripts.devserver --port $(PORT)
 
 ## test: the whole suite (unit, integration, browser, real agent CLIs)
-test: venv
+test: venv node-tools
 	$(PY) -m pytest
 
 ## test-fast: unit and functional tests only
