@@ -1,7 +1,46 @@
 """aether-agents front door: routes and event handlers only; each parses, makes one call, shapes the reply."""
-from chalice import Chalice
+from chalice import AuthResponse, Chalice, Response
 
 from chalicelib import wiring
+from chalicelib.api.auth import bearer_token, caller_from_context, unauthorized_exception
+from chalicelib.api.http import http_errors, parse_json_object
+from chalicelib.errors import UnauthorizedError
 
 # configure_logs=False: Powertools' Logger owns logging (see docs/architecture.md).
 app = Chalice(app_name="aether-agents", configure_logs=False)
+
+
+@app.authorizer(ttl_seconds=300)
+def jwt_auth(auth_request):
+    try:
+        caller = wiring.token_verifier().verify(bearer_token(auth_request.token))
+    except UnauthorizedError:
+        raise unauthorized_exception() from None
+    # The policy is cached per token, so it must cover every route; views check admin themselves.
+    return AuthResponse(routes=["*"], principal_id=caller.user_id, context={"is_admin": str(caller.is_admin).lower()})
+
+
+def current_caller():
+    return caller_from_context(app.current_request.context.get("authorizer"))
+
+
+@app.route("/user/api-keys", methods=["GET"], authorizer=jwt_auth)
+@http_errors
+def list_api_keys():
+    summaries = wiring.vault().list(current_caller().user_id)
+    return {"providers": [summary.to_json() for summary in summaries]}
+
+
+@app.route("/user/api-keys", methods=["POST"], authorizer=jwt_auth, content_types=["application/json"])
+@http_errors
+def put_api_key():
+    body = parse_json_object(app.current_request.raw_body)
+    summary = wiring.vault().put(current_caller().user_id, body.get("provider"), body.get("api_key"))
+    return summary.to_json()
+
+
+@app.route("/user/api-keys/{provider}", methods=["DELETE"], authorizer=jwt_auth)
+@http_errors
+def delete_api_key(provider):
+    wiring.vault().delete(current_caller().user_id, provider)
+    return Response(body="", status_code=204)

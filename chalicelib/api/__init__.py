@@ -1,0 +1,1 @@
+"""HTTP front-door helpers: authentication, JSON parsing and the error → status table."""

@@ -1,0 +1,1 @@
+"""KeyRepository adapters: PostgreSQL (system of record) and DynamoDB."""

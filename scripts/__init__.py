@@ -1,0 +1,1 @@
+"""Developer commands behind the Makefile (never packaged into Lambda)."""

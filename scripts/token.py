@@ -1,0 +1,43 @@
+"""`make token USER=<uuid> [ADMIN=1]`: a bearer token signed with the local stage's JWT secret."""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+import uuid
+
+import jwt
+
+from scripts.devstack import prepare_local_secrets
+
+DEV_USER_ID = "00000000-0000-4000-8000-00000000d0e0"
+
+
+def mint_token(secret: str, user_id: str, *, admin: bool = False, ttl_seconds: int = 12 * 3600) -> str:
+    now = int(time.time())
+    claims = {
+        "sub": user_id,
+        "aud": "authenticated",
+        "role": "authenticated",
+        "iat": now,
+        "exp": now + ttl_seconds,
+        "app_metadata": {"role": "admin"} if admin else {},
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--user", default="", help="user uuid (default: the dev user)")
+    parser.add_argument("--admin", action="store_true")
+    args = parser.parse_args()
+    try:
+        user_id = str(uuid.UUID(args.user))
+    except ValueError:
+        user_id = DEV_USER_ID  # `make token` without USER=: $USER is the login name, not a uuid
+    prepare_local_secrets()
+    print(mint_token(os.environ["SUPABASE_JWT_SECRET"], user_id, admin=args.admin))
+
+
+if __name__ == "__main__":
+    main()
