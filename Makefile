@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test test-fast bench token rotate-keys clean node-tools
+.PHONY: run test test-fast bench token rotate-keys clean node-tools browser
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,12 +23,18 @@ node_modules/.installed: package.json package-lock.json
 
 node-tools: node_modules/.installed
 
+# Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`). Needs root.
+/usr/bin/chromium:
+	apt-get update && apt-get install -y chromium
+
+browser: /usr/bin/chromium
+
 ## run: the API on http://127.0.0.1:$(PORT) with embedded PostgreSQL and the local keyring
 run: venv
 	$(PY) -m scripts.devserver --port $(PORT)
 
 ## test: the whole suite (unit, integration, browser, real agent CLIs)
-test: venv node-tools
+test: venv node-tools browser
 	$(PY) -m pytest
 
 ## test-fast: unit and functional tests only

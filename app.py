@@ -1,13 +1,21 @@
 """aether-agents front door: routes and event handlers only; each parses, makes one call, shapes the reply."""
 from chalice import AuthResponse, Chalice, Response
 
-from chalicelib import wiring
+from chalicelib import web, wiring
 from chalicelib.api.auth import bearer_token, caller_from_context, unauthorized_exception
 from chalicelib.api.http import http_errors, parse_json_object
 from chalicelib.errors import UnauthorizedError
+from chalicelib.keys import PROVIDERS
+from chalicelib.settings import local_dev_routes_enabled, settings
 
 # configure_logs=False: Powertools' Logger owns logging (see docs/architecture.md).
 app = Chalice(app_name="aether-agents", configure_logs=False)
+# The local stage's extra routes (dev sign-in, / redirect) are left out of every other stage's API.
+LOCAL_DEV_ROUTES = local_dev_routes_enabled()
+if LOCAL_DEV_ROUTES:
+    from chalicelib.api.local_dev import local_dev_routes
+
+    app.register_blueprint(local_dev_routes)
 
 
 @app.authorizer(ttl_seconds=300)
@@ -44,3 +52,29 @@ def put_api_key():
 def delete_api_key(provider):
     wiring.vault().delete(current_caller().user_id, provider)
     return Response(body="", status_code=204)
+
+
+@app.route("/providers", methods=["GET"], authorizer=jwt_auth)
+def list_providers():
+    return {
+        "providers": [
+            {"provider": p.name, "display_name": p.display_name, "console_url": p.console_url, "env_var": p.env_var}
+            for p in PROVIDERS
+        ]
+    }
+
+
+# The page is public: its token arrives in the URL fragment, which only the page's script can read.
+@app.route("/settings/connected-accounts", methods=["GET"])
+def connected_accounts_page():
+    page = web.connected_accounts_page(
+        dev_sign_in=LOCAL_DEV_ROUTES, guide_url=settings().using_agents_guide_url
+    )
+    return Response(body=page.body, headers=page.headers)
+
+
+@app.route("/settings/assets/{name}", methods=["GET"])
+@http_errors
+def connected_accounts_asset(name):
+    asset = web.static_asset(name)
+    return Response(body=asset.body, headers=asset.headers)

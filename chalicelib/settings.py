@@ -45,6 +45,9 @@ class Settings:
     # DynamoDB backend table names.
     api_keys_table: str = "aether-api-keys"
     log_level: str = "INFO"
+    # Where the Connected Accounts page links for "How to use coding agents"; the default is the
+    # repository's guide, which the local stage serves (see docs/guides/connected-accounts.md).
+    using_agents_guide_url: str = "../docs/guides/using-agents.md"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -67,7 +70,17 @@ class Settings:
             jwks_url=env.get("SUPABASE_JWKS_URL") or None,
             api_keys_table=env.get("API_KEYS_TABLE", cls.api_keys_table),
             log_level=env.get("LOG_LEVEL", cls.log_level),
+            using_agents_guide_url=env.get("USING_AGENTS_GUIDE_URL") or cls.using_agents_guide_url,
         )
+
+
+def local_dev_routes_enabled(env: Mapping[str, str] | None = None) -> bool:
+    """Whether app.py registers the local-only routes (dev sign-in): only when AETHER_STAGE says "local".
+
+    Read at import, so `chalice package --stage dev|prod` (which imports app.py with that stage's
+    environment) leaves the routes out of the API entirely; an unset stage never enables them.
+    """
+    return (os.environ if env is None else env).get("AETHER_STAGE") == "local"
 
 
 @functools.cache

@@ -3,27 +3,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 import uuid
 
-import jwt
-
+from chalicelib.api.dev_tokens import DEV_USER_ID, mint_token
 from scripts.devstack import prepare_local_secrets
-
-DEV_USER_ID = "00000000-0000-4000-8000-00000000d0e0"
-
-
-def mint_token(secret: str, user_id: str, *, admin: bool = False, ttl_seconds: int = 12 * 3600) -> str:
-    now = int(time.time())
-    claims = {
-        "sub": user_id,
-        "aud": "authenticated",
-        "role": "authenticated",
-        "iat": now,
-        "exp": now + ttl_seconds,
-        "app_metadata": {"role": "admin"} if admin else {},
-    }
-    return jwt.encode(claims, secret, algorithm="HS256")
 
 
 def main() -> None:
