@@ -91,3 +91,72 @@ def aws():
 
     with mock_aws():
         yield
+
+
+def reset_service_caches() -> None:
+    """Forget cached settings and adapters so the next call re-reads the (patched) environment."""
+    from chalicelib import settings as settings_module
+    from chalicelib import wiring
+
+    settings_module.settings.cache_clear()
+    for builder in vars(wiring).values():
+        if callable(getattr(builder, "cache_clear", None)):
+            builder.cache_clear()
+
+
+@pytest.fixture
+def local_env(monkeypatch: pytest.MonkeyPatch, pg_url: str) -> Iterator[dict[str, str]]:
+    """The local stage on the test database with a fresh local keyring and JWT secret."""
+    env = {
+        "AETHER_STAGE": "local",
+        "STORAGE_BACKEND": "postgres",
+        "DATABASE_URL": pg_url,
+        "ENCRYPTION_MASTER_KEY": f"v1:{secrets.token_hex(32)}",
+        "SUPABASE_JWT_SECRET": secrets.token_urlsafe(32),
+    }
+    for name in ("KMS_KEY_ID", "SUPABASE_JWKS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    reset_service_caches()
+    yield env
+    from chalicelib import wiring
+
+    if wiring.pg_pool.cache_info().currsize:
+        wiring.pg_pool().close()
+    reset_service_caches()
+
+
+@pytest.fixture
+def token_for(local_env: dict[str, str]):
+    """Mint a valid local-stage bearer token for a user id (admin optional)."""
+    from scripts.token import mint_token
+
+    return lambda user_id, admin=False: mint_token(local_env["SUPABASE_JWT_SECRET"], user_id, admin=admin)
+
+
+@pytest.fixture
+def captured_logs(caplog: pytest.LogCaptureFixture):
+    """Everything logged during the test at every level: the service's JSON lines and any library's records.
+
+    Returns a function giving the captured text so far.
+    """
+    import io
+    import logging
+
+    from chalicelib.observability import logger
+
+    buffer = io.StringIO()
+    handlers = logger.handlers
+    old_streams = [handler.setStream(buffer) for handler in handlers]
+    old_level = logger.log_level
+    logger.setLevel(logging.DEBUG)
+    caplog.set_level(logging.DEBUG)
+    try:
+        yield lambda: buffer.getvalue() + "\n".join(
+            f"{record.getMessage()} {record.__dict__}" for record in caplog.records
+        )
+    finally:
+        for handler, stream in zip(handlers, old_streams):
+            handler.setStream(stream)
+        logger.setLevel(old_level)

@@ -28,9 +28,10 @@ def redact(value: Any) -> Any:
         return {k: MASK if str(k).lower() in SENSITIVE_FIELDS else redact(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [redact(item) for item in value]
-    if isinstance(value, str):
-        return _SECRET_PATTERNS.sub(MASK, value)
-    return value
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    # Anything else (exceptions in stack traces, datetimes...) is logged as its text: redact that text.
+    return _SECRET_PATTERNS.sub(MASK, str(value))
 
 
 class RedactingFormatter(LambdaPowertoolsFormatter):
