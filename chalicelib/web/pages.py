@@ -34,9 +34,11 @@ _CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
 }
-# The page's sub-resources, by the name the page asks for them (``assets/<name>``).
-ASSET_NAMES = ("connected-accounts.css", "connected-accounts.js")
+# The page's sub-resources, by the name the page asks for them (``assets/<name>``). The icon saves
+# the browser's /favicon.ico guess, which no route answers.
+ASSET_NAMES = ("connected-accounts.css", "connected-accounts.js", "favicon.svg")
 PAGE_NAME = "connected-accounts.html"
 
 
