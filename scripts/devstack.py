@@ -1,8 +1,10 @@
 """The embedded default for `make run` and friends: secrets and an embedded PostgreSQL under .aether/."""
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,3 +51,31 @@ def prepare_local_environment() -> None:
         from chalicelib.store.migrate import apply_migrations
 
         apply_migrations(os.environ["DATABASE_URL"])
+
+
+@contextlib.contextmanager
+def scratch_database() -> Iterator[str]:
+    """A fresh, migrated database for a test run or a benchmark, dropped afterwards.
+
+    It lives on TEST_DATABASE_URL's server when set, else on an embedded server under .aether/.
+    """
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from chalicelib.store.migrate import apply_migrations
+
+    server_url = os.environ.get("TEST_DATABASE_URL")
+    if not server_url:
+        from chalicelib.store.embedded import start_embedded_postgres
+
+        server_url = start_embedded_postgres(STATE_DIR / "test-pgdata")
+    name = f"aether_scratch_{secrets.token_hex(6)}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'create database "{name}"')
+    url = make_conninfo(**{**conninfo_to_dict(server_url), "dbname": name})
+    try:
+        apply_migrations(url)
+        yield url
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(f'drop database if exists "{name}" with (force)')

@@ -51,28 +51,14 @@ def user_id() -> str:
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    """A fresh, migrated database on TEST_DATABASE_URL's server (else an embedded one), dropped afterwards.
+    """A fresh, migrated database (TEST_DATABASE_URL's server, else embedded), dropped afterwards.
 
     A new database per run means a migration edited during development is always applied as written.
     """
-    import psycopg
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    from scripts.devstack import scratch_database
 
-    from chalicelib.store.migrate import apply_migrations
-
-    server_url = os.environ.get("TEST_DATABASE_URL")
-    if not server_url:
-        from chalicelib.store.embedded import start_embedded_postgres
-
-        server_url = start_embedded_postgres(ROOT / ".aether" / "test-pgdata")
-    name = f"aether_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f'create database "{name}"')
-    url = make_conninfo(**{**conninfo_to_dict(server_url), "dbname": name})
-    apply_migrations(url)
-    yield url
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f'drop database if exists "{name}" with (force)')
+    with scratch_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
