@@ -78,3 +78,59 @@ def connected_accounts_page():
 def connected_accounts_asset(name):
     asset = web.static_asset(name)
     return Response(body=asset.body, headers=asset.headers)
+
+
+# ---- projects and their VMs (docs/vm-start.md) ----------------------------------------------------------------
+@app.route("/projects", methods=["POST"], authorizer=jwt_auth, content_types=["application/json"])
+@http_errors
+def create_project():
+    body = parse_json_object(app.current_request.raw_body)
+    project = wiring.projects().create(current_caller().user_id, body.get("name"), body.get("env"))
+    return Response(body=project.to_json(), status_code=201)
+
+
+@app.route("/projects/{project_id}/env", methods=["PUT"], authorizer=jwt_auth, content_types=["application/json"])
+@http_errors
+def replace_project_env(project_id):
+    body = parse_json_object(app.current_request.raw_body)
+    return wiring.projects().replace_env(current_caller().user_id, project_id, body.get("env")).to_json()
+
+
+# 202 in every stage: the start runs as a Step Functions execution; poll GET .../machine for the outcome.
+@app.route("/projects/{project_id}/start", methods=["POST"], authorizer=jwt_auth)
+@http_errors
+def start_project(project_id):
+    status = wiring.project_starter().start(current_caller().user_id, project_id)
+    return Response(body=status.to_json(project_id), status_code=202)
+
+
+@app.route("/projects/{project_id}/machine", methods=["GET"], authorizer=jwt_auth)
+@http_errors
+def get_project_machine(project_id):
+    return wiring.projects().get_owned(current_caller().user_id, project_id).machine.to_json(project_id)
+
+
+# Step Functions tasks of infra/statemachine.asl.json: each receives the state and returns the next one.
+@app.lambda_function(name="start_load_project")
+def start_load_project(event, context):
+    return wiring.start_tasks().load_project(event)
+
+
+@app.lambda_function(name="start_launch_machine")
+def start_launch_machine(event, context):
+    return wiring.start_tasks().launch_machine(event)
+
+
+@app.lambda_function(name="start_wait_for_machine")
+def start_wait_for_machine(event, context):
+    return wiring.start_tasks().wait_for_machine(event)
+
+
+@app.lambda_function(name="start_record_started")
+def start_record_started(event, context):
+    return wiring.start_tasks().record_started(event)
+
+
+@app.lambda_function(name="start_record_failure")
+def start_record_failure(event, context):
+    return wiring.start_tasks().record_failure(event)

@@ -28,6 +28,15 @@ def _parse_master_keys(value: str) -> dict[str, bytes]:
     return keyring
 
 
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name} must be a positive integer")
+    return int(raw)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service is configured with; tests build it directly."""
@@ -48,6 +57,18 @@ class Settings:
     # Where the Connected Accounts page links for "How to use coding agents"; the default is the
     # repository's guide, which the local stage serves (see docs/guides/connected-accounts.md).
     using_agents_guide_url: str = "../docs/guides/using-agents.md"
+    # Project VMs on Fly (docs/vm-start.md). The token is sent as FlyV1 (macaroons) or Bearer.
+    fly_api_url: str = "https://api.machines.dev"
+    fly_api_token: str | None = field(default=None, repr=False)
+    fly_app_name: str | None = None
+    fly_machine_image: str | None = None
+    fly_region: str | None = None
+    fly_wait_timeout_s: int = 60
+    projects_table: str = "aether-projects"
+    # Set in AWS stages: starts run as executions of this state machine; unset, they run in-process.
+    start_state_machine_arn: str | None = None
+    # HMAC key of the env digest kept in machine metadata; the local stage derives one from the master key.
+    env_digest_secret: bytes | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -71,6 +92,15 @@ class Settings:
             api_keys_table=env.get("API_KEYS_TABLE", cls.api_keys_table),
             log_level=env.get("LOG_LEVEL", cls.log_level),
             using_agents_guide_url=env.get("USING_AGENTS_GUIDE_URL") or cls.using_agents_guide_url,
+            fly_api_url=env.get("FLY_API_URL") or cls.fly_api_url,
+            fly_api_token=env.get("FLY_API_TOKEN") or None,
+            fly_app_name=env.get("FLY_APP_NAME") or None,
+            fly_machine_image=env.get("FLY_MACHINE_IMAGE") or None,
+            fly_region=env.get("FLY_REGION") or None,
+            fly_wait_timeout_s=_positive_int(env, "FLY_WAIT_TIMEOUT", cls.fly_wait_timeout_s),
+            projects_table=env.get("PROJECTS_TABLE", cls.projects_table),
+            start_state_machine_arn=env.get("START_STATE_MACHINE_ARN") or None,
+            env_digest_secret=env["ENV_DIGEST_SECRET"].encode() if env.get("ENV_DIGEST_SECRET") else None,
         )
 
 

@@ -70,3 +70,92 @@ def token_verifier() -> TokenVerifier:
 
         jwks_client = jwt.PyJWKClient(cfg.jwks_url, cache_keys=True, timeout=5)
     return TokenVerifier(hs256_secret=cfg.jwt_secret, jwks_client=jwks_client)
+
+
+# ---- projects and their machines (docs/vm-start.md) ----------------------------------------------------------
+# Every project VM gets the same shape; only its env differs.
+MACHINE_GUEST = {"cpu_kind": "shared", "cpus": 1, "memory_mb": 1024}
+MACHINE_RESTART = {"policy": "on-failure", "max_retries": 3}
+
+
+@functools.cache
+def project_repository():
+    if settings().storage_backend == "dynamodb":
+        from chalicelib.projects.adapters.dynamodb import DynamoDbProjectRepository
+
+        return DynamoDbProjectRepository(client=aws_client("dynamodb"), table_name=settings().projects_table)
+    from chalicelib.projects.adapters.postgres import PostgresProjectRepository
+
+    return PostgresProjectRepository(pool=pg_pool())
+
+
+@functools.cache
+def projects():
+    from chalicelib.projects import ProjectService
+
+    return ProjectService(project_repository())
+
+
+@functools.cache
+def machines_api():
+    import requests
+
+    from chalicelib.machines.adapters.fly import FlyMachinesApi
+
+    cfg = settings()
+    if not cfg.fly_api_token or not cfg.fly_app_name:
+        raise ConfigError("set FLY_API_TOKEN and FLY_APP_NAME to start project machines")
+    return FlyMachinesApi(session=requests.Session(), base_url=cfg.fly_api_url, app_name=cfg.fly_app_name,
+                          token=cfg.fly_api_token, region=cfg.fly_region)
+
+
+def _env_digest_secret() -> bytes:
+    cfg = settings()
+    if cfg.env_digest_secret:
+        return cfg.env_digest_secret
+    if cfg.stage == "local" and cfg.master_keys:
+        from chalicelib.machines.env import derived_digest_secret
+
+        return derived_digest_secret(list(cfg.master_keys.values())[-1])
+    raise ConfigError("set ENV_DIGEST_SECRET")
+
+
+@functools.cache
+def start_tasks():
+    from chalicelib.keys import PROVIDERS
+    from chalicelib.machines import MachineLauncher, StartTasks
+
+    cfg = settings()
+    if not cfg.fly_machine_image:
+        raise ConfigError("set FLY_MACHINE_IMAGE to start project machines")
+    base_config = {"image": cfg.fly_machine_image, "guest": MACHINE_GUEST, "restart": MACHINE_RESTART}
+    return StartTasks(
+        projects=projects(),
+        keys=vault(),
+        launcher=MachineLauncher(api=machines_api(), base_config=base_config),
+        env_var_by_provider={provider.name: provider.env_var for provider in PROVIDERS},
+        image=cfg.fly_machine_image,
+        digest_secret=_env_digest_secret(),
+        wait_timeout_s=cfg.fly_wait_timeout_s,
+    )
+
+
+@functools.cache
+def start_runner():
+    cfg = settings()
+    if cfg.start_state_machine_arn:
+        from chalicelib.machines.adapters.stepfunctions import StepFunctionsStartRunner
+
+        return StepFunctionsStartRunner(client=aws_client("stepfunctions"), state_machine_arn=cfg.start_state_machine_arn)
+    if cfg.stage != "local":
+        raise ConfigError("set START_STATE_MACHINE_ARN")
+    from chalicelib.machines import LocalStartRunner
+
+    return LocalStartRunner(tasks=start_tasks)
+
+
+@functools.cache
+def project_starter():
+    from chalicelib.machines import ProjectStarter
+
+    return ProjectStarter(projects=projects(), runner=start_runner())
