@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -66,3 +67,19 @@ def parse_json_object(raw_body: bytes | None, *, max_bytes: int = MAX_BODY_BYTES
     if not isinstance(body, dict):
         raise InvalidInputError("request body must be a JSON object")
     return body
+
+
+def log_request(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """Chalice HTTP middleware: one structured line per request — route and status only, never headers or body."""
+    started = time.perf_counter()
+    response = get_response(event)
+    logger.info(
+        "request",
+        extra={
+            "method": event.method,
+            "route": event.context.get("resourcePath"),
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        },
+    )
+    return response
