@@ -71,6 +71,15 @@ def pg_pool(pg_url: str):
 
 
 @pytest.fixture
+def fake_fly():
+    """A fake Fly Machines API on 127.0.0.1 (tests/fakes/fly_server.py): machines, leases, fault injection."""
+    from tests.fakes.fly_server import running_fake_fly
+
+    with running_fake_fly() as fake:
+        yield fake
+
+
+@pytest.fixture
 def aws():
     """Every AWS service mocked by moto for the duration of a test."""
     from moto import mock_aws
