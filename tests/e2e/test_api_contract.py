@@ -67,3 +67,39 @@ def test_fuzzed_requests_never_get_a_server_error(case, live_server):  # noqa: F
         headers={"Authorization": f"Bearer {token}"},
         excluded_checks=[unsupported_method],
     )
+
+
+def test_fifty_concurrent_saves_and_deletes_over_http_lose_nothing(live_server):  # noqa: F811
+    """Per provider, an ordered stream of saves/deletes; the three streams race each other. No 5xx, last write wins."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    user = str(uuid.uuid4())
+    headers = {"Authorization": f"Bearer {live_server.token(user)}"}
+    plans = {
+        provider: [("put", make_canary_key(provider)) if i % 3 else ("delete", None) for i in range(17)]
+        for provider in ("anthropic", "openai", "gemini")
+    }
+    plans["gemini"][-1] = ("delete", None)
+
+    def run(provider):
+        statuses = []
+        with requests.Session() as session:
+            for action, key in plans[provider]:
+                if action == "put":
+                    response = session.post(f"{live_server.base_url}/user/api-keys", headers=headers,
+                                            json={"provider": provider, "api_key": key}, timeout=30)
+                else:
+                    response = session.delete(f"{live_server.base_url}/user/api-keys/{provider}", headers=headers, timeout=30)
+                statuses.append(response.status_code)
+        return statuses
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        statuses = [s for result in pool.map(run, plans) for s in result]
+    assert sum(len(p) for p in plans.values()) >= 50
+    assert set(statuses) <= {200, 204}
+    final = {p["provider"]: p for p in requests.get(f"{live_server.base_url}/user/api-keys", headers=headers, timeout=10).json()["providers"]}
+    for provider, plan in plans.items():
+        action, key = plan[-1]
+        assert final[provider]["connected"] is (action == "put")
+        if key:
+            assert final[provider]["hint"].endswith(key[-4:])
