@@ -92,7 +92,8 @@ class Faults:
     # create the machine, then answer 408 as if the reply was lost
     timeouts_after_create: int = 0
     rollback_updates: int = 0
-    # /wait sleeps this long (bounded by its timeout) before looking at the machine
+    # the next `slow_waits` /wait calls sleep slow_wait_s (bounded by their timeout) before looking
+    slow_waits: int = 0
     slow_wait_s: float = 0.0
     # a machine stays "starting" this long after a create/update/start before it is "started"
     boot_s: float = 0.0
@@ -316,7 +317,11 @@ class FakeFly:
         version = (query.get("version") or query.get("instance_id") or [None])[0]
         wanted = query.get("state", ["started"])[0]
         deadline = time.monotonic() + timeout
-        time.sleep(min(self.faults.slow_wait_s, timeout))
+        with self.lock:
+            slow = self.faults.slow_waits > 0
+            self.faults.slow_waits -= slow
+        if slow:
+            time.sleep(min(self.faults.slow_wait_s, timeout))
         while True:
             with self.lock:
                 machine = self.machines.get(machine_id)
