@@ -322,6 +322,8 @@ class FakeFly:
             self.faults.slow_waits -= slow
         if slow:
             time.sleep(min(self.faults.slow_wait_s, timeout))
+            if self.faults.slow_wait_s >= timeout:
+                return 408, {}, {"error": "deadline_exceeded: timeout waiting for machine to be started"}
         while True:
             with self.lock:
                 machine = self.machines.get(machine_id)
