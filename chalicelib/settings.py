@@ -37,6 +37,23 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    """A secret setting: the plain ``NAME`` (local runs and tests) or, in AWS, the Secrets Manager secret whose
+    ARN is in ``NAME_ARN``, so no plaintext sits in the function's configuration (infra/merge.yaml gives each
+    function only the ARNs it needs). Read once per execution environment, when settings() is first built."""
+    if env.get(name):
+        return env[name]
+    arn = env.get(f"{name}_ARN")
+    if not arn:
+        return None
+    from aws_lambda_powertools.utilities import parameters
+
+    try:
+        return parameters.get_secret(arn)
+    except parameters.exceptions.GetParameterError:
+        raise ConfigError(f"could not read {name} from {name}_ARN") from None  # the name only, never a value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service is configured with; tests build it directly."""
@@ -79,28 +96,29 @@ class Settings:
         backend = env.get("STORAGE_BACKEND", "postgres")
         if backend not in STORAGE_BACKENDS:
             raise ConfigError(f"STORAGE_BACKEND must be one of {', '.join(STORAGE_BACKENDS)}")
-        master = env.get("ENCRYPTION_MASTER_KEY")
+        master = _secret(env, "ENCRYPTION_MASTER_KEY")
+        digest_secret = _secret(env, "ENV_DIGEST_SECRET")
         return cls(
             stage=stage,
             storage_backend=backend,
-            database_url=env.get("DATABASE_URL") or None,
+            database_url=_secret(env, "DATABASE_URL"),
             aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
             kms_key_id=env.get("KMS_KEY_ID") or None,
             master_keys=_parse_master_keys(master) if master else {},
-            jwt_secret=env.get("SUPABASE_JWT_SECRET") or None,
+            jwt_secret=_secret(env, "SUPABASE_JWT_SECRET"),
             jwks_url=env.get("SUPABASE_JWKS_URL") or None,
             api_keys_table=env.get("API_KEYS_TABLE", cls.api_keys_table),
             log_level=env.get("LOG_LEVEL", cls.log_level),
             using_agents_guide_url=env.get("USING_AGENTS_GUIDE_URL") or cls.using_agents_guide_url,
             fly_api_url=env.get("FLY_API_URL") or cls.fly_api_url,
-            fly_api_token=env.get("FLY_API_TOKEN") or None,
+            fly_api_token=_secret(env, "FLY_API_TOKEN"),
             fly_app_name=env.get("FLY_APP_NAME") or None,
             fly_machine_image=env.get("FLY_MACHINE_IMAGE") or None,
             fly_region=env.get("FLY_REGION") or None,
             fly_wait_timeout_s=_positive_int(env, "FLY_WAIT_TIMEOUT", cls.fly_wait_timeout_s),
             projects_table=env.get("PROJECTS_TABLE", cls.projects_table),
             start_state_machine_arn=env.get("START_STATE_MACHINE_ARN") or None,
-            env_digest_secret=env["ENV_DIGEST_SECRET"].encode() if env.get("ENV_DIGEST_SECRET") else None,
+            env_digest_secret=digest_secret.encode() if digest_secret else None,
         )
 
 
