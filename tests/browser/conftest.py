@@ -121,8 +121,15 @@ class PageSession:
     page: object
     screenshot_dir: Path
     console: list[str] = field(default_factory=list)
-    request_urls: list[str] = field(default_factory=list)
+    requests_sent: list[tuple[str, str]] = field(default_factory=list)  # (method, url)
     shots: int = 0
+
+    @property
+    def request_urls(self) -> list[str]:
+        return [url for _, url in self.requests_sent]
+
+    def sent(self, method: str, path: str) -> int:
+        return sum(1 for m, url in self.requests_sent if m == method and url.endswith(path))
 
     def screenshot(self, state: str) -> Path:
         self.shots += 1
@@ -155,7 +162,7 @@ def _session(browser, request, viewport: dict[str, int]) -> Iterator[PageSession
         f"{message.type}: {message.text} ({message.location.get('url', '')})"
     ))
     page.on("pageerror", lambda error: session.console.append(f"pageerror: {error}"))
-    page.on("request", lambda req: session.request_urls.append(req.url))
+    page.on("request", lambda req: session.requests_sent.append((req.method, req.url)))
     page.set_default_timeout(10_000)
     yield session
     context.close()

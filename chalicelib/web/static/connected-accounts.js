@@ -28,8 +28,9 @@ function adoptTokenFromFragment() {
   history.replaceState(null, "", window.location.pathname + window.location.search);
 }
 
+// API messages name the JSON field ("api_key is too short…"); people know it as "the key".
 function sentence(text) {
-  const trimmed = String(text).trim();
+  const trimmed = String(text).trim().replace(/\bapi_key\b/g, "the key");
   const capitalised = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
   return /[.!?]$/.test(capitalised) ? capitalised : `${capitalised}.`;
 }
@@ -153,6 +154,7 @@ class ProviderCard {
     this.form.hidden = connected && !this.replacing;
     this.cancel.hidden = !this.replacing;
     this.submit.textContent = this.replacing ? "Save new key" : "Connect";
+    this.disconnect.textContent = "Disconnect";
     if (connected) {
       this.node.querySelector(".hint").textContent = this.status.hint || "hidden";
       this.node.querySelector(".last-used").textContent = this.status.last_used_at
@@ -166,11 +168,12 @@ class ProviderCard {
     this.input.setAttribute("aria-invalid", message ? "true" : "false");
   }
 
-  setBusy(busy, label) {
+  /** While a request runs: every control disabled and `button` saying what is happening. */
+  setBusy(busy, button, label) {
     this.node.setAttribute("aria-busy", String(busy));
     this.input.disabled = busy;
-    for (const button of this.buttons) button.disabled = busy;
-    if (busy) this.submit.textContent = label;
+    for (const each of this.buttons) each.disabled = busy;
+    if (busy) button.textContent = label;
     else this.render();
   }
 
@@ -198,7 +201,7 @@ class ProviderCard {
       return;
     }
     this.showError("");
-    this.setBusy(true, this.replacing ? "Saving…" : "Connecting…");
+    this.setBusy(true, this.submit, this.replacing ? "Saving…" : "Connecting…");
     try {
       const saved = await api("POST", "user/api-keys", { provider: this.provider.provider, api_key: apiKey });
       this.status = { ...this.status, ...saved, connected: true };
@@ -226,8 +229,7 @@ class ProviderCard {
 
   async remove() {
     this.showError("");
-    this.setBusy(true, "Connect");
-    this.disconnect.textContent = "Disconnecting…";
+    this.setBusy(true, this.disconnect, "Disconnecting…");
     try {
       await api("DELETE", `user/api-keys/${encodeURIComponent(this.provider.provider)}`);
       this.status = { provider: this.provider.provider, connected: false };
@@ -238,8 +240,6 @@ class ProviderCard {
       this.setBusy(false);
       this.fail(error);
       this.disconnect.focus();
-    } finally {
-      this.disconnect.textContent = "Disconnect";
     }
   }
 
