@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test test-fast bench token rotate-keys clean node-tools browser
+.PHONY: run test test-fast bench token rotate-keys rollup clean node-tools browser
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ token: venv
 ## rotate-keys: re-wrap every stored data key under the current KEK
 rotate-keys: venv
 	$(PY) -m scripts.rotate_keys
+
+## rollup: run the hourly agent-usage rollup now (make rollup FULL=1 recomputes every day)
+rollup: venv
+	$(PY) -m scripts.rollup $(if $(FULL),--full,)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,5 +1,5 @@
 """aether-agents front door: routes and event handlers only; each parses, makes one call, shapes the reply."""
-from chalice import AuthResponse, Chalice, Response
+from chalice import AuthResponse, Chalice, Rate, Response
 
 from chalicelib import web, wiring
 from chalicelib.api.auth import bearer_token, caller_from_context, unauthorized_exception
@@ -135,3 +135,18 @@ def start_record_started(event, context):
 @app.lambda_function(name="start_record_failure")
 def start_record_failure(event, context):
     return wiring.start_tasks().record_failure(event)
+
+
+# ---- agent analytics (docs/openapi.yaml; chalicelib/analytics) ----------------------------------------------
+@app.route("/admin/analytics/agents", methods=["GET"], authorizer=jwt_auth)
+@http_errors
+def agent_analytics():
+    current_caller().require_admin()
+    period = (app.current_request.query_params or {}).get("period")
+    return wiring.agent_analytics().report(period).to_json()
+
+
+# Hourly: recompute the daily rollups of days whose sessions changed; `make rollup` runs the same job by hand.
+@app.schedule(Rate(1, unit=Rate.HOURS), name="analytics_rollup")
+def analytics_rollup(event):
+    return wiring.analytics_rollup().run().to_json()

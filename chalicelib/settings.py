@@ -86,6 +86,9 @@ class Settings:
     start_state_machine_arn: str | None = None
     # HMAC key of the env digest kept in machine metadata; the local stage derives one from the master key.
     env_digest_secret: bytes | None = field(default=None, repr=False)
+    # Agent usage rows (DynamoDB backend) and their daily rollups for admin analytics.
+    usage_table: str = "aether-agent-usage"
+    usage_rollups_table: str = "aether-agent-usage-rollups"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -119,6 +122,8 @@ class Settings:
             projects_table=env.get("PROJECTS_TABLE", cls.projects_table),
             start_state_machine_arn=env.get("START_STATE_MACHINE_ARN") or None,
             env_digest_secret=digest_secret.encode() if digest_secret else None,
+            usage_table=env.get("USAGE_TABLE", cls.usage_table),
+            usage_rollups_table=env.get("USAGE_ROLLUPS_TABLE", cls.usage_rollups_table),
         )
 
 

@@ -159,3 +159,35 @@ def project_starter():
     from chalicelib.machines import ProjectStarter
 
     return ProjectStarter(projects=projects(), runner=start_runner())
+
+
+# ---- agent analytics (chalicelib/analytics) ------------------------------------------------------------------
+@functools.cache
+def analytics_storage():
+    """The (usage source, rollup store) pair of the configured backend."""
+    cfg = settings()
+    if cfg.storage_backend == "dynamodb":
+        from chalicelib.analytics.adapters.dynamodb import DynamoDbRollupStore, DynamoDbUsageSource
+
+        client = aws_client("dynamodb")
+        return (DynamoDbUsageSource(client=client, table_name=cfg.usage_table),
+                DynamoDbRollupStore(client=client, table_name=cfg.usage_rollups_table))
+    from chalicelib.analytics.adapters.postgres import PostgresRollupStore, PostgresUsageSource
+
+    return PostgresUsageSource(pool=pg_pool()), PostgresRollupStore(pool=pg_pool())
+
+
+@functools.cache
+def agent_analytics():
+    from chalicelib.analytics import AgentAnalytics
+
+    usage, rollups = analytics_storage()
+    return AgentAnalytics(usage=usage, rollups=rollups)
+
+
+@functools.cache
+def analytics_rollup():
+    from chalicelib.analytics import RollupJob
+
+    usage, rollups = analytics_storage()
+    return RollupJob(usage=usage, rollups=rollups)
