@@ -13,19 +13,19 @@ _KEY_CHARS = re.compile(r"[A-Za-z0-9_\-]+")
 def validate_api_key(provider: Provider, api_key: object) -> str:
     """Return the key if it can belong to ``provider``; raises InvalidApiKeyError otherwise."""
     if not isinstance(api_key, str) or not api_key:
-        raise InvalidApiKeyError("api_key is required and must be a string")
+        raise InvalidApiKeyError("Enter an API key: the api_key field is required and must be text")
     if len(api_key) > MAX_KEY_LENGTH:
-        raise InvalidApiKeyError(f"api_key is longer than {MAX_KEY_LENGTH} characters")
+        raise InvalidApiKeyError(f"This key is longer than {MAX_KEY_LENGTH} characters, so it cannot be an API key")
     if not _KEY_CHARS.fullmatch(api_key):
         raise InvalidApiKeyError(
-            "api_key may only contain letters, digits, '-' and '_' (no spaces, line breaks or other characters)"
+            "API keys contain only letters, digits, '-' and '_': check for spaces or line breaks copied with it"
         )
     if len(api_key) < provider.min_length:
-        raise InvalidApiKeyError(f"api_key is too short to be a {provider.display_name} key")
+        raise InvalidApiKeyError(f"This key is too short to be a key for {provider.display_name}")
     if any(api_key.startswith(prefix) for prefix in provider.refused_prefixes):
         owner = _owner_of(api_key, provider)
         raise InvalidApiKeyError(
-            f"this looks like {owner}, not a {provider.display_name} API key"
+            f"This looks like {owner}, not a key for {provider.display_name}"
         )
     if not any(api_key.startswith(prefix) for prefix in provider.key_prefixes):
         expected = " or ".join(f"'{prefix}'" for prefix in provider.key_prefixes)
@@ -37,8 +37,8 @@ def _owner_of(api_key: str, provider: Provider) -> str:
     for other in PROVIDERS:
         if other is not provider and any(api_key.startswith(p) for p in other.key_prefixes):
             if not any(api_key.startswith(p) for p in other.refused_prefixes):
-                return f"a {other.display_name} key"
-    return "an admin key"
+                return f"a key for {other.display_name}"
+    return "an admin key (only ordinary API keys can be used)"
 
 
 def masked_hint(provider: Provider, api_key: str) -> str:

@@ -167,7 +167,7 @@ def test_bad_key_shows_the_api_error_next_to_the_field_and_stores_nothing(live_s
 
     error = card(tab, ANTHROPIC).get_by_role("alert")
     expect(error).not_to_be_empty()
-    # The page may say "the key" where the API names its field ("api_key is too short…").
+    # The page may say "the key field" where the API names its JSON field ("the api_key field").
     assert api_message.split("api_key")[-1].strip().lower() in error.inner_text().lower()
     assert "api_key" not in error.inner_text()
     # "Next to the field": announced with it, and drawn right under it.

@@ -28,9 +28,9 @@ function adoptTokenFromFragment() {
   history.replaceState(null, "", window.location.pathname + window.location.search);
 }
 
-// API messages name the JSON field ("api_key is too short…"); people know it as "the key".
+// An API message may name the JSON field ("the api_key field is required"); people know it as "the key field".
 function sentence(text) {
-  const trimmed = String(text).trim().replace(/\bapi_key\b/g, "the key");
+  const trimmed = String(text).trim().replace(/\bthe api_key field\b/g, "the key field");
   const capitalised = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
   return /[.!?]$/.test(capitalised) ? capitalised : `${capitalised}.`;
 }

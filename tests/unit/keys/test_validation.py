@@ -29,7 +29,7 @@ def test_openai_hint_prefers_the_longest_recognised_prefix():
     [
         ("anthropic", "sk-ant-admin01-" + "a" * 60, "admin key"),
         ("anthropic", "sk-proj-" + "a" * 60, "start with"),
-        ("openai", "sk-ant-api03-" + "a" * 60, "Anthropic (Claude) key"),
+        ("openai", "sk-ant-api03-" + "a" * 60, "a key for Anthropic (Claude)"),
         ("gemini", "sk-proj-" + "a" * 60, "start with"),
     ],
 )
