@@ -1,12 +1,13 @@
 """aether-agents front door: routes and event handlers only; each parses, makes one call, shapes the reply."""
 from chalice import AuthResponse, Chalice, Rate, Response
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
 from chalicelib import web, wiring
 from chalicelib.api.auth import bearer_token, caller_from_context, unauthorized_exception
 from chalicelib.api.http import http_errors, log_request, parse_json_object
 from chalicelib.errors import UnauthorizedError
 from chalicelib.keys import PROVIDERS
-from chalicelib.settings import local_dev_routes_enabled, settings
+from chalicelib.settings import Settings, local_dev_routes_enabled, settings
 
 # configure_logs=False: Powertools' Logger owns logging (see docs/architecture.md).
 app = Chalice(app_name="aether-agents", configure_logs=False)
@@ -150,3 +151,15 @@ def agent_analytics():
 @app.schedule(Rate(1, unit=Rate.HOURS), name="analytics_rollup")
 def analytics_rollup(event):
     return wiring.analytics_rollup().run().to_json()
+
+
+# ---- agent usage tracking (docs/usage-tracking.md) -----------------------------------------------------------
+# Terminal output chunks → detector → agent_usage rows. Failed records come back in batchItemFailures
+# (the event source needs ReportBatchItemFailures); session progress is saved once, when the batch ends.
+@app.on_kinesis_record(stream=Settings.terminal_stream_name, name="detector", starting_position="TRIM_HORIZON")
+def detector(event):
+    with wiring.usage_ingestor().batch() as batch:
+        return process_partial_response(
+            event=event.to_dict(), record_handler=batch.handle,
+            processor=BatchProcessor(event_type=EventType.KinesisDataStreams), context=event.context,
+        )

@@ -89,6 +89,9 @@ class Settings:
     # Agent usage rows (DynamoDB backend) and their daily rollups for admin analytics.
     usage_table: str = "aether-agent-usage"
     usage_rollups_table: str = "aether-agent-usage-rollups"
+    # Terminal output → detector (chalicelib/usage): the Kinesis stream and the detector's per-session state.
+    terminal_stream_name: str = "aether-terminal-chunks"
+    detector_state_table: str = "aether-detector-state"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -124,6 +127,8 @@ class Settings:
             env_digest_secret=digest_secret.encode() if digest_secret else None,
             usage_table=env.get("USAGE_TABLE", cls.usage_table),
             usage_rollups_table=env.get("USAGE_ROLLUPS_TABLE", cls.usage_rollups_table),
+            terminal_stream_name=env.get("TERMINAL_STREAM_NAME", cls.terminal_stream_name),
+            detector_state_table=env.get("DETECTOR_STATE_TABLE", cls.detector_state_table),
         )
 
 

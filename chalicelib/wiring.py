@@ -161,6 +161,38 @@ def project_starter():
     return ProjectStarter(projects=projects(), runner=start_runner())
 
 
+# ---- agent usage tracking (chalicelib/usage, docs/usage-tracking.md) ----------------------------------------
+@functools.cache
+def usage_store():
+    """Usage rows and detector state on the configured backend."""
+    cfg = settings()
+    if cfg.storage_backend == "dynamodb":
+        from chalicelib.usage.adapters.dynamodb import DynamoDbUsageStore
+
+        return DynamoDbUsageStore(
+            client=aws_client("dynamodb"), usage_table=cfg.usage_table, state_table=cfg.detector_state_table
+        )
+    from chalicelib.usage.adapters.postgres import PostgresUsageStore
+
+    return PostgresUsageStore(pool=pg_pool())
+
+
+@functools.cache
+def usage_ingestor():
+    from chalicelib.usage.ingest import UsageIngestor
+
+    return UsageIngestor(store=usage_store())
+
+
+@functools.cache
+def terminal_chunk_publisher():
+    """The terminal proxy's producer (a background thread per process)."""
+    from chalicelib.usage.adapters.kinesis import KinesisChunkSink
+    from chalicelib.usage.publisher import TerminalChunkPublisher
+
+    return TerminalChunkPublisher(KinesisChunkSink(client=aws_client("kinesis"), stream_name=settings().terminal_stream_name))
+
+
 # ---- agent analytics (chalicelib/analytics) ------------------------------------------------------------------
 @functools.cache
 def analytics_storage():

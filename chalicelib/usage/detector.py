@@ -80,7 +80,7 @@ _MODEL_PRINTS: dict[str, tuple[bytes, ...]] = {
         rb"(?P<family>" + family + rb")" + _SEP + rb"(?P<version>[0-9]{1,2}(?:\.[0-9]{1,2})?)(?![0-9.])"
         for family in (b"Opus", b"Sonnet", b"Haiku")
     ),
-    "labelled": (rb"odel:" + _SEP + rb"(?P<labelled>" + _ID + rb")",),  # `model:`, `Main model:`, `Model:`
+    "labelled": (rb"[Mm]odel:" + _SEP + rb"(?P<labelled>" + _ID + rb")",),  # `model:`, `Main model:`, `Model:`
     **{
         f"{family}-id": (rb"(?P<bare>" + family.encode() + rb"-[0-9a-z][a-z0-9.-]{0,60}[a-z0-9])(?![A-Za-z0-9._-])",)
         for family in ("claude", "gpt", "gemini")
@@ -101,7 +101,7 @@ _VOCABULARY = {
     "Opus", "Sonnet", "Haiku", "model", "Model", "Main", "claude", "gpt", "gemini", "--model", "-m",
 } | MODEL_ALIASES
 _KEEP_PREFIXES = frozenset(word[:end] for word in _VOCABULARY for end in range(1, len(word) + 1))
-_WORD_RE = re.compile(rb"[A-Za-z0-9_@.:/+=~-]+|[\x80-\xff]+")
+_WORD_RE = re.compile(rb"[A-Za-z0-9_@./+=~-]+|[\x80-\xff]+")
 _KEEP_WORD_RE = re.compile(
     rb"[0-9.]{1,12}|(?:--model=)?(?:[a-z0-9]{1,20}/)?(?:claude|gpt|gemini|o[0-9])-[a-z0-9.\[\]-]{0,60}"
 )
@@ -144,7 +144,7 @@ class Detector:
         if self._wants_output():
             output_next = self._scan_output(buf, base, output_from, size, events, at, guard=True)
         keep = scan_next = self._partial_escape_at(buf, struct_end)
-        keep = min(keep, max(0, output_next - 1))  # one byte before: the fingerprints' look-behind context
+        keep = min(keep, _context_start(buf, output_next))
         if self.reading:
             keep = min(keep, max(self._line_bounds(buf, base, scan_next)[0], size - _MAX_LINE))
         self._tail = buf[keep:]
@@ -267,13 +267,7 @@ class Detector:
                 self.session = replace(session, missing_key=True)
                 events.append(MissingKeyDetected(where, at))
             return
-        start = match.start()
-        if "labelled" in groups:  # the match starts at `odel:`; want `model:`/`Model:` as a whole word
-            if start < 1 or buf[start - 1] not in b"mM" or (start >= 2 and buf[start - 2] in _WORD_BYTES):
-                return
-        elif start > 0 and buf[start - 1] in _WORD_BYTES:
-            return
-        if session.model_from_output:
+        if session.model_from_output or not _word_starts_at(buf, match.start()):
             return
         if "family" in groups:
             version = groups["version"].decode().replace(".", "-")
@@ -307,6 +301,20 @@ class Detector:
                 setattr(detector, name, value)
         detector.session = OpenSession(**session) if session else None
         return detector
+
+
+def _word_starts_at(buf: bytes, start: int) -> bool:
+    """True when ``buf[start]`` begins a word on screen (an escape sequence before it separates too)."""
+    if start == 0 or buf[start - 1] not in _WORD_BYTES:
+        return True
+    escape = buf.rfind(b"\x1b", max(0, start - 32), start)
+    return escape >= 0 and _ESCAPE_RE.fullmatch(buf, escape, start) is not None
+
+
+def _context_start(buf: bytes, position: int) -> int:
+    """Where to keep bytes from so ``_word_starts_at(position)`` still works after the tail is masked."""
+    escape = buf.rfind(b"\x1b", max(0, position - 32), position)
+    return escape if escape >= 0 else max(0, position - 1)
 
 
 @functools.cache
