@@ -8,14 +8,22 @@ from __future__ import annotations
 import json
 import uuid
 
+import jsonschema
 import psycopg
 import pytest
+import yaml
 from chalice.test import Client
 
 import app as app_module
-from tests.conftest import reset_service_caches
+from tests.conftest import ROOT, reset_service_caches
 
 IMAGE = "registry.fly.io/aether-base:test"
+OPENAPI = yaml.safe_load((ROOT / "docs" / "openapi.yaml").read_text())
+
+
+def conforms(body, schema_name: str) -> None:
+    """``body`` matches the named schema of docs/openapi.yaml."""
+    jsonschema.validate(body, {"$ref": f"#/components/schemas/{schema_name}", "components": OPENAPI["components"]})
 
 
 @pytest.fixture
@@ -56,6 +64,7 @@ def connect(api, provider, key):
 def new_project(api, env):
     response = api("POST", "/projects", {"name": "demo", "env": env})
     assert response.status_code == 201, response.json_body
+    conforms(response.json_body, "Project")
     return response.json_body["id"]
 
 
@@ -80,6 +89,8 @@ def test_fresh_start_injects_keys_and_project_vars_with_project_winning(api, fak
 
     machine = the_machine(fake_fly, project_id)
     assert started["state"] == "started" and started["machine_id"] == machine.id
+    conforms(started, "MachineStatus")
+    conforms(api("GET", f"/projects/{project_id}/machine").json_body, "MachineStatus")
     assert machine.state == "started" and machine.config["image"] == IMAGE
     assert machine.config["env"] == {"ANTHROPIC_API_KEY": keys["anthropic"], "OPENAI_API_KEY": "project-override",
                                      "APP_MODE": "dev"}
