@@ -101,7 +101,7 @@ _VOCABULARY = {
     "Opus", "Sonnet", "Haiku", "model", "Model", "Main", "claude", "gpt", "gemini", "--model", "-m",
 } | MODEL_ALIASES
 _KEEP_PREFIXES = frozenset(word[:end] for word in _VOCABULARY for end in range(1, len(word) + 1))
-_WORD_RE = re.compile(rb"[A-Za-z0-9_@./+=~-]+|[\x80-\xff]+")
+_WORD_RE = re.compile(rb"[A-Za-z0-9_@./+~-]+|[\x80-\xff]+")
 _KEEP_WORD_RE = re.compile(
     rb"[0-9.]{1,12}|(?:--model=)?(?:[a-z0-9]{1,20}/)?(?:claude|gpt|gemini|o[0-9])-[a-z0-9.\[\]-]{0,60}"
 )
