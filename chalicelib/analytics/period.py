@@ -8,7 +8,7 @@ from chalicelib.analytics.models import Period
 
 DEFAULT_PERIOD = Period(days=30)
 MAX_DAYS = 365
-_PERIOD = re.compile(r"([0-9]{1,3})d")
+_PERIOD = re.compile(r"([1-9][0-9]{0,2})d")
 
 
 def parse_period(raw: str | None) -> Period:
