@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test test-fast bench token rotate-keys rollup clean node-tools browser
+.PHONY: run test test-fast bench token rotate-keys rollup package clean node-tools browser
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,14 @@ rotate-keys: venv
 ## rollup: run the hourly agent-usage rollup now (make rollup FULL=1 recomputes every day)
 rollup: venv
 	$(PY) -m scripts.rollup $(if $(FULL),--full,)
+
+## package: CloudFormation template + Lambda zip for a stage in build/<stage> (make package STAGE=prod); no AWS account
+STAGE ?= dev
+PACKAGE_DIR ?= build/$(STAGE)
+package: venv
+	rm -rf $(PACKAGE_DIR)
+	$(VENV)/bin/chalice package --stage $(STAGE) --merge-template infra/merge.yaml $(PACKAGE_DIR)
+	cp infra/statemachine.asl.json $(PACKAGE_DIR)/
 
 clean:
 	rm -rf $(VENV) .pytest_cache
