@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from chalicelib.projects.errors import ProjectNotFoundError, StartInProgressError
+from chalicelib.projects.errors import InvalidProjectError, ProjectNotFoundError, StartInProgressError
 from chalicelib.projects.models import MachineStatus, Project
 from chalicelib.projects.ports import ProjectRepository
 from chalicelib.projects.validation import validate_env, validate_project_name
@@ -32,7 +32,10 @@ class ProjectService:
 
     def replace_env(self, owner_id: str, project_id: str, env: object) -> Project:
         """Replace the whole env; raises InvalidProjectError before changing anything, or ProjectNotFoundError."""
+        if env is None:
+            raise InvalidProjectError("'env' is required: an object of NAME: value strings")
         valid_env = validate_env(env)
+        self.get_owned(owner_id, project_id)
         if not self.repository.replace_env(project_id, owner_id, valid_env):
             raise ProjectNotFoundError("project not found")
         return self.get_owned(owner_id, project_id)

@@ -201,6 +201,8 @@ def test_another_user_can_neither_start_nor_inspect_nor_change_your_project(clie
     assert stranger("GET", f"/projects/{project_id}/machine").status_code == 404
     assert stranger("PUT", f"/projects/{project_id}/env", {"env": {"A": "2"}}).status_code == 404
     assert stranger("GET", "/projects/not-a-uuid/machine").status_code == 404
+    assert stranger("PUT", "/projects/not-a-uuid/env", {"env": {}}).status_code == 404
+    assert api("PUT", f"/projects/{project_id}/env", {"env": None}).status_code == 400
     assert fake_fly.requests == []
     assert api("GET", f"/projects/{project_id}/machine").json_body["state"] == "none"
 
