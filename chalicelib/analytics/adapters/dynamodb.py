@@ -34,7 +34,8 @@ _WRITE_ATTEMPTS = 8  # for items BatchWriteItem leaves unprocessed (throttling)
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat()
+    """The usage table's timestamp form (UTC, microseconds, Z), so string comparisons order by time."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _session(item: dict[str, Any]) -> Session:
