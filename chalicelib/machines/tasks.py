@@ -59,7 +59,11 @@ def step(fn: Callable[[StartTasks, State], State]) -> Callable[[StartTasks, Stat
         except ServiceError as exc:
             logger.warning("start step failed", extra={"step": fn.__name__, "error": exc.code,
                                                        "project_id": state.get("project_id")})
-            raise type(exc)(exc.public_message, code=exc.code) from None
+            try:
+                clean = type(exc)(exc.public_message, code=exc.code)
+            except TypeError:  # a ServiceError subclass with its own constructor
+                clean = StartStepError(exc.public_message, code=exc.code)
+            raise clean from None
         except Exception as exc:  # noqa: BLE001 - the message of an unknown error is never passed on
             logger.error("start step crashed", extra={"step": fn.__name__, "error_type": type(exc).__name__,
                                                       "project_id": state.get("project_id")})
