@@ -32,6 +32,7 @@ class _Session:
     progress: SessionProgress
     detector: Detector
     failed: bool = False
+    advanced: bool = False  # a new record was applied: the progress must be saved
 
 
 @dataclass
@@ -51,6 +52,8 @@ class IngestBatch:
         if exc_type is not None:
             return  # nothing saved: the whole batch is redelivered and replays idempotently
         for session in self._sessions.values():
+            if not session.advanced:
+                continue  # only redeliveries: saving would change nothing but updated_at
             self.store.save_progress(
                 SessionProgress(
                     terminal_session_id=session.progress.terminal_session_id,
@@ -95,6 +98,7 @@ class IngestBatch:
             session.failed = True
             raise
         session.progress = SessionProgress(chunk.terminal_session_id, chunk.seq, {}, open_id)
+        session.advanced = True
 
     def _session(self, terminal_session_id: str) -> _Session:
         session = self._sessions.get(terminal_session_id)
