@@ -27,26 +27,26 @@ class AgentStarted:
     agent: str
     model: str | None
     offset: int
-    at: Any = None
+    at: float | None = None  # epoch seconds of the chunk holding the event
 
 
 @dataclass(frozen=True)
 class ModelDetected:
     model: str
     offset: int
-    at: Any = None
+    at: float | None = None  # epoch seconds of the chunk holding the event
 
 
 @dataclass(frozen=True)
 class MissingKeyDetected:
     offset: int
-    at: Any = None
+    at: float | None = None  # epoch seconds of the chunk holding the event
 
 
 @dataclass(frozen=True)
 class AgentEnded:
     offset: int
-    at: Any = None
+    at: float | None = None  # epoch seconds of the chunk holding the event
 
 
 DetectorEvent = AgentStarted | ModelDetected | MissingKeyDetected | AgentEnded
@@ -119,6 +119,7 @@ class Detector:
         self.first_line = True  # no prompt seen yet: a prompt-less line may still be a command
         self.region_start = 0  # where the current input began
         self.region_opened_at = 0  # offset of the `?2004h` that opened it
+        self.region_opened_time: float | None = None  # and the time of its chunk: a plain-mode end's time
         self.region_mark = -1  # offset after OSC 133 B (end of prompt), -1 if none
         self.region_alt = False
         self.session: OpenSession | None = None
@@ -127,8 +128,12 @@ class Detector:
         self._output_at = 0  # index in _tail where fingerprint scanning resumes
 
     # -- feeding ---------------------------------------------------------------------------------
-    def feed(self, data: bytes, at: Any = None) -> list[DetectorEvent]:
-        """Consume the next chunk; returns the events it completes (``at`` is copied into them)."""
+    def feed(self, data: bytes, at: float | None = None) -> list[DetectorEvent]:
+        """Consume the next chunk; returns the events it completes.
+
+        ``at`` is the chunk's time (epoch seconds, JSON-safe); events carry the time of the chunk that
+        holds the byte they describe.
+        """
         buf = self._tail + data if self._tail else data
         base = self.offset - len(self._tail)
         events: list[DetectorEvent] = []
@@ -153,7 +158,7 @@ class Detector:
         self.offset = base + size
         return events
 
-    def finish(self, at: Any = None) -> list[DetectorEvent]:
+    def finish(self, at: float | None = None) -> list[DetectorEvent]:
         """End of a finite stream (replay): settle fingerprints held back waiting for more bytes."""
         events: list[DetectorEvent] = []
         if self._wants_output():
@@ -167,14 +172,14 @@ class Detector:
         self._tail, self._scan_at, self._output_at = b"", 0, 0
 
     # -- structure -------------------------------------------------------------------------------
-    def _on_struct(self, match: re.Match, buf: bytes, base: int, events: list, at: Any) -> None:
+    def _on_struct(self, match: re.Match, buf: bytes, base: int, events: list, at: float | None) -> None:
         modes, setting, _mark_kind, mark = match.groups()
         where = base + match.start()
         if modes is not None:
             for mode in modes.split(b";"):
                 if mode == b"2004":
                     if setting == b"h":
-                        self._open_input(base + match.end(), where)
+                        self._open_input(base + match.end(), where, at)
                     else:
                         self._close_input(buf, base, match.start(), where, events, at)
                 elif mode in (b"1049", b"1047", b"47"):
@@ -189,14 +194,15 @@ class Detector:
         elif mark in (b"D", b"A") and session is not None and session.command_ran:
             self._end(where, events, at)
 
-    def _open_input(self, start: int, opened_at: int) -> None:
+    def _open_input(self, start: int, opened_at: int, at: float | None) -> None:
         if self.reading:
             return
         self.reading, self.first_line = True, False
         self.region_start, self.region_opened_at, self.region_mark = start, opened_at, -1
+        self.region_opened_time = at
         self.region_alt = self.alt_screen
 
-    def _close_input(self, buf: bytes, base: int, end: int, where: int, events: list, at: Any) -> None:
+    def _close_input(self, buf: bytes, base: int, end: int, where: int, events: list, at: float | None) -> None:
         if not self.reading:
             return
         self.reading = False
@@ -209,7 +215,8 @@ class Detector:
         else:
             looks_like_prompt, command = split_prompt(render_line(buf[start:stop]), first_line=self.first_line)
         if looks_like_prompt and self.session is not None and not self.shell_marks:
-            self._end(self.region_opened_at, events, at)  # the shell prompt is back: the agent exited
+            # The shell prompt came back when this input opened: that is when the agent exited.
+            self._end(self.region_opened_at, events, self.region_opened_time)
         if command and self.session is None:
             launch = parse_launch(command)
             if launch is not None:
@@ -217,7 +224,7 @@ class Detector:
                 self.session = OpenSession(agent=spec.name, model=model, started_offset=where)
                 events.append(AgentStarted(spec.name, model, where, at))
 
-    def _end(self, where: int, events: list, at: Any) -> None:
+    def _end(self, where: int, events: list, at: float | None) -> None:
         self.session = None
         events.append(AgentEnded(where, at))
 
@@ -244,7 +251,7 @@ class Detector:
         session = self.session
         return session is not None and not (session.model_from_output and session.missing_key)
 
-    def _scan_output(self, buf: bytes, base: int, start: int, end: int, events: list, at: Any, *, guard: bool) -> int:
+    def _scan_output(self, buf: bytes, base: int, start: int, end: int, events: list, at: float | None, *, guard: bool) -> int:
         """Apply the running agent's fingerprints to ``buf[start:end]``; returns where to resume."""
         session = self.session
         models, missing = _fingerprints(session.agent)
@@ -259,7 +266,7 @@ class Detector:
             self._on_output(match, buf, base + position, events, at)
         return max(start, end - _OUTPUT_MAX_MATCH) if guard else end
 
-    def _on_output(self, match: re.Match, buf: bytes, where: int, events: list, at: Any) -> None:
+    def _on_output(self, match: re.Match, buf: bytes, where: int, events: list, at: float | None) -> None:
         session = self.session
         groups = match.groupdict()
         if "missing" in groups:

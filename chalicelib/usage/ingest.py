@@ -5,7 +5,7 @@ import binascii
 import copy
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -91,7 +91,7 @@ class IngestBatch:
             data = data[detector.offset - chunk.offset :]  # overlaps what was already fed
         try:
             open_id = progress.open_usage_id
-            for event in detector.feed(data, at=chunk.at):
+            for event in detector.feed(data, at=chunk.at.timestamp()):
                 open_id = self._apply(chunk, open_id, event)
         except Exception:
             session.detector, session.progress = before
@@ -113,7 +113,7 @@ class IngestBatch:
         return session
 
     def _apply(self, chunk: TerminalChunk, open_id: str | None, event: DetectorEvent) -> str | None:
-        at: datetime = event.at
+        at = datetime.fromtimestamp(event.at, timezone.utc)
         if isinstance(event, AgentStarted):
             if open_id is not None:  # a start without a seen end: the old row keeps ended_at null
                 logger.info("agent session replaced without an end", extra={"agent": event.agent})

@@ -20,7 +20,8 @@ STREAM = [
     PROMPT + b"claude --model claude-son",
     b"net-4-5" + ENTER + b"\x1b[?2004h tui \x1b[38;5;131mMissing\x1b[1CAPI\x1b[1Ckey\r\n",
     b"bye\x1b[?2004l\r\n",
-    PROMPT + b"ls" + ENTER + b"a b c\r\n" + PROMPT,
+    PROMPT,
+    b"ls" + ENTER + b"a b c\r\n" + PROMPT,
 ]
 
 
@@ -55,11 +56,12 @@ def test_one_batch_gives_a_row_with_model_missing_key_and_chunk_times(ids):
     [row] = store.rows.values()
     assert (row.agent, row.model, row.missing_key) == ("claude", "claude-sonnet-4-5", True)
     assert (row.user_id, row.project_id, row.terminal_session_id) == (ids[1], ids[2], ids[0])
+    # Started with the chunk holding the Enter; ended when the next prompt was printed (not when used).
     assert row.started_at == T0 + timedelta(seconds=1) and row.ended_at == T0 + timedelta(seconds=3)
     assert row.id == usage_id(ids[0], len(STREAM[0]) + len(b"net-4-5\r\n"))
 
 
-@pytest.mark.parametrize("batch_sizes", [[1, 1, 1, 1], [2, 2], [3, 1], [1, 3]])
+@pytest.mark.parametrize("batch_sizes", [[1, 1, 1, 1, 1], [2, 3], [3, 2], [1, 4]])
 def test_batches_of_any_size_give_the_same_rows_and_redelivery_changes_nothing(ids, batch_sizes):
     whole = InMemoryUsageStore()
     run(whole, as_records(chunks(*ids)))
@@ -89,14 +91,14 @@ def test_poison_record_is_reported_and_the_rest_are_processed(ids):
 def test_a_failing_store_blocks_only_that_session_and_the_retry_completes(ids):
     other = (f"term-{uuid.uuid4()}", ids[1], ids[2])
     store = InMemoryUsageStore(fail_on={"end_usage"})
-    mine = as_records(chunks(*ids, parts=[*STREAM, b"next output\r\n"]))  # the end is seen in mine[3]
+    mine = as_records(chunks(*ids, parts=[*STREAM, b"next output\r\n"]))  # the end is seen in mine[4]
     theirs = as_records(chunks(*other)[:2], first_seq=10)
-    response = run(store, [*mine[:3], *theirs, *mine[3:]])
+    response = run(store, [*mine[:4], *theirs, *mine[4:]])
     failed = [item["itemIdentifier"] for item in response["batchItemFailures"]]
-    assert failed == [mine[3]["kinesis"]["sequenceNumber"], mine[4]["kinesis"]["sequenceNumber"]]
+    assert failed == [mine[4]["kinesis"]["sequenceNumber"], mine[5]["kinesis"]["sequenceNumber"]]
     assert {row.terminal_session_id for row in store.rows.values()} == {ids[0], other[0]}
     store.fail_on.clear()
-    assert run(store, mine[3:]) == {"batchItemFailures": []}  # Lambda retries from the lowest failed record
+    assert run(store, mine[4:]) == {"batchItemFailures": []}  # Lambda retries from the lowest failed record
     [row] = [row for row in store.rows.values() if row.terminal_session_id == ids[0]]
     assert row.ended_at == T0 + timedelta(seconds=3)
 
