@@ -6,13 +6,14 @@ period maps onto them), on PostgreSQL and on DynamoDB with the same sessions.
 from __future__ import annotations
 
 import dataclasses
-import json
 import random
 from datetime import datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
+import jsonschema
 import psycopg
 import pytest
+import yaml
 from chalice.test import Client
 
 import app as app_module
@@ -20,10 +21,11 @@ from chalicelib import wiring
 from chalicelib.analytics.adapters.dynamodb import ROLLUP_TABLE_SCHEMA
 from chalicelib.usage.adapters.dynamodb import USAGE_TABLE_SCHEMA, DynamoDbUsageStore
 from chalicelib.usage.adapters.postgres import PostgresUsageStore
-from tests.conftest import reset_service_caches
+from tests.conftest import ROOT, reset_service_caches
 from tests.integration.analytics.sessions import far_future_now, random_sessions, record, session
 
 PATH = "/admin/analytics/agents"
+OPENAPI = yaml.safe_load((ROOT / "docs" / "openapi.yaml").read_text())
 PERIODS = ["1d", "7d", "30d", "365d", None]
 
 # The product spec's analytics queries; only `started_at > now() - interval '30 days'` became the period's
@@ -185,4 +187,4 @@ def assert_matches_spec(body: dict, spec: dict, period: str) -> None:
         assert round(sum(a["percentage"] for a in agents), 1) == 100.0
         for agent in agents:
             assert abs(agent["percentage"] - 100 * agent["sessions"] / total) < 0.1 + 1e-9
-    json.dumps(body)  # plain JSON all the way down
+    jsonschema.validate(body, {"$ref": "#/components/schemas/AgentAnalytics", "components": OPENAPI["components"]})
