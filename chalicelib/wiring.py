@@ -190,7 +190,8 @@ def terminal_chunk_publisher():
     from chalicelib.usage.adapters.kinesis import KinesisChunkSink
     from chalicelib.usage.publisher import TerminalChunkPublisher
 
-    return TerminalChunkPublisher(KinesisChunkSink(client=aws_client("kinesis"), stream_name=settings().terminal_stream_name))
+    sink = KinesisChunkSink(client=aws_client("kinesis"), stream_name=settings().terminal_stream_name)
+    return TerminalChunkPublisher(sink)
 
 
 # ---- agent analytics (chalicelib/analytics) ------------------------------------------------------------------
