@@ -56,6 +56,9 @@ from agent_usage
 where ended_at is not null
 group by agent""",
 )
+# The same with the average restricted to the period too, as the endpoint reports it: the fairer baseline.
+SPEC_QUERIES_IN_PERIOD = (*SPEC_QUERIES[:2], SPEC_QUERIES[2].replace(
+    "where ended_at is not null", "where ended_at is not null and started_at > now() - interval '30 days'"))
 
 
 def _forget_wiring() -> None:
@@ -104,7 +107,7 @@ def main() -> None:
                 prepare(pool)
             start = time.perf_counter()
             days = len(job.run().days)
-            print(f"  {label:<30} {days:3d} days  {time.perf_counter() - start:8.2f} s")
+            print(f"  {label:<30} recomputed {days:3d} day(s)  {time.perf_counter() - start:6.2f} s")
 
         headers = {"Authorization": f"Bearer {mint_token(secret, str(uuid.uuid4()), admin=True)}"}
         with Client(app_module.app, stage_name="local") as client:
@@ -114,17 +117,23 @@ def main() -> None:
             endpoint("30d")()  # warm the pool and caches
             samples = {period: time_calls(endpoint(period), ENDPOINT_RUNS) for period in ("1d", "30d", "90d", "365d")}
 
-        def spec_queries() -> None:
-            with pool.connection() as conn:
-                for query in SPEC_QUERIES:
-                    conn.execute(query).fetchall()
+        def run_all(queries):
+            def run() -> None:
+                with pool.connection() as conn:
+                    for query in queries:
+                        conn.execute(query).fetchall()
+            return run
 
-        raw = time_calls(spec_queries, RAW_RUNS)
+        raw = time_calls(run_all(SPEC_QUERIES), RAW_RUNS)
+        raw_in_period = time_calls(run_all(SPEC_QUERIES_IN_PERIOD), RAW_RUNS)
         for period, period_samples in samples.items():
             report(f"endpoint ?period={period} (rollups + today)", period_samples)
-        report("spec's raw queries (30 days; avg over all)", raw)
-        ratio = percentiles(raw)[0] / percentiles(samples["30d"])[0]
-        print(f"  ratio raw / endpoint (30d, p50)             {ratio:8.1f}x   (goal >= 20x)")
+        report("spec's raw queries as written (30d)", raw)
+        report("spec's raw queries, average also 30d", raw_in_period)
+        endpoint_p50 = percentiles(samples["30d"])[0]
+        for label, baseline in (("as written", raw), ("average also 30d", raw_in_period)):
+            ratio = percentiles(baseline)[0] / endpoint_p50
+            print(f"  {f'ratio raw ({label}) / endpoint 30d, p50':<42} {ratio:8.1f}x   (goal >= 20x)")
         pool.close()
         _forget_wiring()
 

@@ -3,6 +3,8 @@
 Recomputing (rather than adding increments) makes a run idempotent: re-runs never double count, and a
 session that ends, or gets its model, after its day was rolled up moves ``updated_at``, so its start day
 is recomputed on the next run. A session spanning midnight belongs to the day it started on.
+Usage tracking never changes a row's ``started_at`` or ``agent``; deleted rows leave no trace in
+``updated_at``, so after deleting usage rows run a full recompute (``make rollup FULL=1``).
 """
 from __future__ import annotations
 

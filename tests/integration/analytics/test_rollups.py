@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, time, timedelta, timezone
 
 import pytest
@@ -87,3 +88,12 @@ def test_both_backends_give_the_same_report(pg_pool, aws, period):
         reports.append(backend.report(now, period).to_json())
     assert reports[0] == reports[1]
     assert reports[0]["total_sessions"] > 0
+
+
+def test_concurrent_runs_leave_each_day_counted_once(backend):
+    now = far_future_now()
+    sessions = random_sessions(random.Random(11), now, 80, days_back=10)
+    record(backend.store, sessions)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda _: backend.rollup(full=True), range(4)))
+    assert backend.report(now, "30d").total_sessions == len(sessions)
