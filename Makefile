@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test test-fast bench token rotate-keys rollup package clean node-tools browser
+.PHONY: run test test-fast bench token rotate-keys rollup package clean node-tools browser image-tools
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,12 +29,17 @@ node-tools: node_modules/.installed
 
 browser: /usr/bin/chromium
 
+# tmux, jq and git for the base-image tests (real bash in tmux, the image's agent setup). Needs root.
+image-tools:
+	@command -v tmux >/dev/null && command -v jq >/dev/null && command -v git >/dev/null \
+		|| { apt-get update && apt-get install -y tmux jq git; }
+
 ## run: the API on http://127.0.0.1:$(PORT) with embedded PostgreSQL and the local keyring
 run: venv
 	$(PY) -m scripts.devserver --port $(PORT)
 
 ## test: the whole suite (unit, integration, browser, real agent CLIs)
-test: venv node-tools browser
+test: venv node-tools browser image-tools
 	$(PY) -m pytest
 
 ## test-fast: unit and functional tests only
