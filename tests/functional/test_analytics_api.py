@@ -87,8 +87,9 @@ def test_without_a_token_is_401(client):
     assert get(client).status_code == 401
 
 
-def test_a_user_who_is_not_an_admin_is_403(client, token_for, user_id):
-    response = get(client, token_for(user_id), "30d")
+@pytest.mark.parametrize("period", ["30d", None, "abc"])  # the caller is checked before the input
+def test_a_user_who_is_not_an_admin_is_403(client, token_for, user_id, period):
+    response = get(client, token_for(user_id), period)
     assert response.status_code == 403
     assert response.json_body["Code"] == "forbidden"
 
