@@ -15,6 +15,10 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.utc)
 
 
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 def utc_day(moment: datetime) -> date:
     return moment.astimezone(timezone.utc).date()
 

@@ -16,10 +16,11 @@ from chalicelib.analytics.models import (
     UsageTally,
     one_decimal,
     utc_day,
+    utc_now,
 )
 from chalicelib.analytics.period import parse_period
 from chalicelib.analytics.ports import RollupStore, UsageSource
-from chalicelib.analytics.rollups import combine, utc_now
+from chalicelib.analytics.rollups import combine
 
 _TENTHS_IN_WHOLE = 1000  # percentages are reported in tenths of a percent
 

@@ -10,20 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from chalicelib.analytics.models import RollupRun, Session, UsageTally
+from chalicelib.analytics.models import RollupRun, Session, UsageTally, utc_now
 from chalicelib.analytics.ports import RollupStore, UsageSource
 from chalicelib.observability import logger
 
 # The next run looks back this far before this run's start: a row written by a transaction that began
 # before the run (so its updated_at is older) but committed after the run read its day is caught next time.
 WATERMARK_OVERLAP = timedelta(minutes=15)
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _seconds(delta: timedelta) -> Decimal:
