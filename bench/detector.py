@@ -12,7 +12,7 @@ from chalicelib.usage.detector import Detector
 from chalicelib.usage.ports import OutgoingRecord
 from chalicelib.usage.publisher import TerminalChunkPublisher
 from chalicelib.usage.replay import random_chunks
-from tests.conftest import SHARED
+from tests.conftest import RECORDINGS_DIR
 
 CORPUS_MB = 56
 RUNS = 3
@@ -62,7 +62,7 @@ def _build_log(rng: random.Random, lines: int) -> bytes:
 def build_corpus(megabytes: int = CORPUS_MB, seed: int = 1) -> bytes:
     """Recordings plus filler: long agent TUI sessions with shell marks, `ls`/build output, mentions of agents."""
     rng = random.Random(seed)
-    recordings = [path.read_bytes() for path in sorted((SHARED / "recordings").glob("*.raw"))]
+    recordings = [path.read_bytes() for path in sorted(RECORDINGS_DIR.glob("*.raw"))]
     prompt = b"\x1b]133;D;0\x07\x1b[?2004h\x1b]133;A\x07dev@ws:~/app$ \x1b]133;B\x07"
     enter = b"\r\n\x1b[?2004l\r\x1b]133;C\x07"
     parts, size = [], 0

@@ -12,6 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+# Raw terminal bytes from real agent CLIs with their expected detection (copied from shared/recordings).
+RECORDINGS_DIR = ROOT / "tests" / "fixtures" / "recordings"
 
 # moto and boto3 need a region and fake credentials; never touch a real account from tests.
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")

@@ -14,10 +14,10 @@ from chalice.test import Client
 from chalicelib.usage.adapters.kinesis import KinesisChunkSink
 from chalicelib.usage.publisher import TerminalChunkPublisher
 from chalicelib.usage.replay import random_chunks
-from tests.conftest import SHARED, make_canary_key
+from tests.conftest import RECORDINGS_DIR, make_canary_key
 
 pytestmark = pytest.mark.slow
-RECORDINGS = sorted((SHARED / "recordings").glob("*.raw"))
+RECORDINGS = sorted(RECORDINGS_DIR.glob("*.raw"))
 STREAM = "terminal-chunks-test"
 
 
