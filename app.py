@@ -6,12 +6,14 @@ from chalicelib import web, wiring
 from chalicelib.api.auth import bearer_token, caller_from_context, unauthorized_exception
 from chalicelib.api.http import http_errors, log_request, parse_json_object
 from chalicelib.errors import UnauthorizedError
+from chalicelib.observability import flush_after
 from chalicelib.keys import PROVIDERS
 from chalicelib.settings import Settings, local_dev_routes_enabled, settings
 
 # configure_logs=False: Powertools' Logger owns logging (see docs/architecture.md).
 app = Chalice(app_name="aether-agents", configure_logs=False)
 app.register_middleware(log_request, "http")
+app.register_middleware(flush_after, "all")
 # The local stage's extra routes (dev sign-in, / redirect) are left out of every other stage's API.
 LOCAL_DEV_ROUTES = local_dev_routes_enabled()
 if LOCAL_DEV_ROUTES:

@@ -11,6 +11,7 @@ from chalicelib.keys.models import KeySummary, StoredKey
 from chalicelib.keys.ports import KeyRepository
 from chalicelib.keys.providers import PROVIDERS, Provider, find_provider
 from chalicelib.keys.validation import masked_hint, validate_api_key
+from chalicelib.observability import count
 
 
 def utc_now() -> datetime:
@@ -39,7 +40,9 @@ class KeyVault:
             added_at=now,
             updated_at=now,
         )
-        return KeySummary.of(self.repository.upsert(record))
+        stored = self.repository.upsert(record)
+        count("ApiKeySaved")
+        return KeySummary.of(stored)
 
     def list(self, user_id: str) -> list[KeySummary]:
         """Every registered provider, connected or not, in registry order."""
@@ -52,7 +55,8 @@ class KeyVault:
     def delete(self, user_id: str, provider_name: str) -> None:
         """Disconnect a provider; deleting a provider that is not connected is not an error."""
         provider = _route_provider(provider_name)
-        self.repository.delete(user_id, provider.name)
+        if self.repository.delete(user_id, provider.name):
+            count("ApiKeyDisconnected")
 
     def open_all(self, user_id: str) -> dict[str, str]:
         """Decrypt every connected key (provider name → plaintext). Only the VM-launch task may call this."""
