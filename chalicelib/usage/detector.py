@@ -1,7 +1,8 @@
 """Streaming agent detector: raw terminal bytes in, agent-session events out. Pure: no I/O, no clock.
 
 Speed comes from never stepping through plain text in Python: one ``re`` pass over the bytes finds
-the few structural escapes (bracketed paste, alternate screen, OSC 133/633 marks); while an agent
+the few structural escapes (bracketed paste, alternate screen, OSC 133/633 marks, the image's
+``OSC 6973;argv0=<word>`` command-word mark); while an agent
 runs and something is still unknown (model, missing key), a second ``re`` pass looks for the
 allow-listed fingerprints. Only a typed input line (bounded) goes through the Python line editor.
 
@@ -18,7 +19,7 @@ import re
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from chalicelib.usage.agents import AGENTS, MODEL_ALIASES, normalize_model
+from chalicelib.usage.agents import AGENTS, BY_BINARY, LAUNCHERS, MODEL_ALIASES, normalize_model
 from chalicelib.usage.lines import parse_launch, render_line, split_prompt
 
 
@@ -64,9 +65,26 @@ class OpenSession:
     command_ran: bool = False  # OSC 133 C seen since the start: a later D/A belongs to this agent
 
 
+@dataclass(frozen=True)
+class TypedLaunch:
+    """An agent read from the typed line, held until the shell's argv0 mark confirms or overrules it."""
+
+    agent: str
+    model: str | None
+    offset: int  # where the typed line ended (its `?2004l`): the session's start if confirmed
+    at: float | None
+    direct: bool  # the agent is the line's own command word, which argv0 reports (see ``lines.Launch``)
+    ran: bool = False  # OSC 133 C seen: the line runs, its argv0 mark comes next
+
+
 # Structural escapes: private modes (bracketed paste 2004, alternate screen 1049/1047/47) and shell marks.
 # A 633 payload may hold the whole command line (`E;...`): only its first byte is ever looked at.
-_STRUCT_RE = re.compile(rb"\x1b(?:\[\?([0-9;]{1,32})([hl])|\](133|633);([A-Z]?)[^\x07\x1b]{0,512}(?:\x07|\x1b\\))")
+# `6973;argv0=<word>` is the base image's mark (infra/images/base/rootfs/opt/aether/shell/integration.bash),
+# sent right after C: the basename of the command word bash is about to run, never its arguments.
+_STRUCT_RE = re.compile(
+    rb"\x1b(?:\[\?([0-9;]{1,32})([hl])"
+    rb"|\](?:(133|633);([A-Z]?)[^\x07\x1b]{0,512}|6973;argv0=([^\x07\x1b]{0,64}))(?:\x07|\x1b\\))"
+)
 _INCOMPLETE_ESCAPE_RE = re.compile(rb"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?|[P^_X][^\x1b]*\x1b?|[ -/]*)?")
 _ESCAPE_RE = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\?)?|\x1b[P^_X][^\x1b]*(?:\x1b\\?)?|\x1b[ -/]*[0-~]?")
 
@@ -96,9 +114,10 @@ _MAX_LINE = 4096  # longest input line kept (prompt + typed command)
 _VOCABULARY = {
     spec_word
     for spec in AGENTS
-    for spec_word in (*spec.binaries, *spec.model_flags, spec.name)
-} | {word for spec in AGENTS for phrase in spec.missing_key_phrases for word in re.findall(r"[A-Za-z0-9_]+", phrase)} | {
+    for spec_word in (*spec.binaries, *spec.packages, *spec.model_flags, spec.name)
+} | LAUNCHERS | {word for spec in AGENTS for phrase in spec.missing_key_phrases for word in re.findall(r"[A-Za-z0-9_]+", phrase)} | {
     "Opus", "Sonnet", "Haiku", "model", "Model", "Main", "claude", "gpt", "gemini", "--model", "-m",
+    "argv0",  # a 6973 mark cut at a chunk's end must still parse after a state round trip
 } | MODEL_ALIASES
 _KEEP_PREFIXES = frozenset(word[:end] for word in _VOCABULARY for end in range(1, len(word) + 1))
 _WORD_RE = re.compile(rb"[A-Za-z0-9_@./+~-]+|[\x80-\xff]+")
@@ -115,6 +134,7 @@ class Detector:
         self.offset = 0  # stream offset of the next byte fed
         self.alt_screen = False
         self.shell_marks = False  # the shell emits OSC 133 marks: trust D/A for ends
+        self.argv0_marks = False  # the shell emits OSC 6973 argv0 marks: they name the command word
         self.reading = True  # a line editor reads input (a capture starts at a prompt)
         self.first_line = True  # no prompt seen yet: a prompt-less line may still be a command
         self.region_start = 0  # where the current input began
@@ -123,6 +143,7 @@ class Detector:
         self.region_mark = -1  # offset after OSC 133 B (end of prompt), -1 if none
         self.region_alt = False
         self.session: OpenSession | None = None
+        self.typed: TypedLaunch | None = None  # with argv0 marks: the typed line's agent, awaiting the mark
         self._tail = b""  # the last bytes still needed; ``offset - len(_tail)`` is its stream offset
         self._scan_at = 0  # index in _tail where structural scanning resumes
         self._output_at = 0  # index in _tail where fingerprint scanning resumes
@@ -173,19 +194,31 @@ class Detector:
 
     # -- structure -------------------------------------------------------------------------------
     def _on_struct(self, match: re.Match, buf: bytes, base: int, events: list, at: float | None) -> None:
-        modes, setting, _mark_kind, mark = match.groups()
+        modes, setting, _mark_kind, mark, argv0 = match.groups()
         where = base + match.start()
+        if argv0 is not None:
+            self._on_argv0(argv0, where, events, at)
+            return
         if modes is not None:
             for mode in modes.split(b";"):
                 if mode == b"2004":
                     if setting == b"h":
+                        self._settle_typed(events)
                         self._open_input(base + match.end(), where, at)
                     else:
                         self._close_input(buf, base, match.start(), where, events, at)
                 elif mode in (b"1049", b"1047", b"47"):
+                    if setting == b"h":
+                        self._settle_typed(events)
                     self.alt_screen = setting == b"h"
             return
         self.shell_marks = True
+        if mark == b"C" and self.typed is not None:
+            self.typed = replace(self.typed, ran=True)
+        elif mark != b"C":
+            self._settle_typed(events)
+            if mark == b"A":  # a new prompt: a typed line that never ran (Ctrl-C) is void
+                self.typed = None
         session = self.session
         if mark == b"B" and self.reading:
             self.region_mark = base + match.end()
@@ -193,6 +226,32 @@ class Detector:
             self.session = replace(session, command_ran=True)
         elif mark in (b"D", b"A") and session is not None and session.command_ran:
             self._end(where, events, at)
+
+    def _on_argv0(self, word: bytes, where: int, events: list, at: float | None) -> None:
+        """The shell's command word decides; the typed line adds the model flag and what argv0 cannot see."""
+        self.argv0_marks = True
+        typed, self.typed = self.typed, None
+        if self.session is not None:
+            return
+        spec = BY_BINARY.get(word.decode("ascii", "replace"))  # any other word is dropped here
+        # The mark follows C, so the command runs now and a later D/A is its end.
+        if spec is not None and typed is not None and typed.agent == spec.name:
+            self._start(spec.name, typed.model, typed.offset, events, typed.at, ran=True)
+        elif spec is not None:
+            self._start(spec.name, None, where, events, at, ran=True)
+        elif typed is not None and not typed.direct:
+            # `sudo claude`, `npx @openai/codex`, `cd app && gemini`: argv0 names only the line's first word.
+            self._start(typed.agent, typed.model, typed.offset, events, typed.at, ran=True)
+
+    def _settle_typed(self, events: list) -> None:
+        """A line that ran and shows signs of life without its argv0 mark (bash sends none for a quoted or
+        expanded word): the typed reading stands. A line still being continued (PS2) keeps waiting."""
+        typed = self.typed
+        if typed is None or not typed.ran:
+            return
+        self.typed = None
+        if self.session is None:
+            self._start(typed.agent, typed.model, typed.offset, events, typed.at, ran=True)
 
     def _open_input(self, start: int, opened_at: int, at: float | None) -> None:
         if self.reading:
@@ -219,10 +278,14 @@ class Detector:
             self._end(self.region_opened_at, events, self.region_opened_time)
         if command and self.session is None:
             launch = parse_launch(command)
-            if launch is not None:
-                spec, model = launch
-                self.session = OpenSession(agent=spec.name, model=model, started_offset=where)
-                events.append(AgentStarted(spec.name, model, where, at))
+            if self.argv0_marks:  # the shell names the command word right after C: wait for it
+                self.typed = TypedLaunch(launch.spec.name, launch.model, where, at, launch.direct) if launch else None
+            elif launch is not None:
+                self._start(launch.spec.name, launch.model, where, events, at, ran=False)
+
+    def _start(self, agent: str, model: str | None, where: int, events: list, at: float | None, *, ran: bool) -> None:
+        self.session = OpenSession(agent, model, where, command_ran=ran)
+        events.append(AgentStarted(agent, model, where, at))
 
     def _end(self, where: int, events: list, at: float | None) -> None:
         self.session = None
@@ -283,6 +346,9 @@ class Detector:
             model = normalize_model((groups.get("labelled") or groups["bare"]).decode("ascii", "replace"))
             if model is None or model == "loading":
                 return
+            # A bare id has a version (`gemini-2.5-pro`); Gemini's "Authenticated with gemini-api-key" has none.
+            if groups.get("bare") and not any(char.isdigit() for char in model):
+                return
         self.session = replace(session, model=model, model_from_output=True)
         if model != session.model:
             events.append(ModelDetected(model, where, at))
@@ -292,6 +358,7 @@ class Detector:
         """JSON-safe state; the byte tail is masked down to allow-listed tokens (same length)."""
         state = {name: value for name, value in vars(self).items() if not name.startswith("_")}
         state["session"] = asdict(self.session) if self.session else None
+        state["typed"] = asdict(self.typed) if self.typed else None
         state["tail"] = base64.b64encode(mask_tail(self._tail)).decode()
         state["scan_at"], state["output_at"] = self._scan_at, self._output_at
         return state
@@ -301,12 +368,14 @@ class Detector:
         detector = cls()
         fields = dict(state)
         session = fields.pop("session")
+        typed = fields.pop("typed", None)  # absent in states saved before argv0 marks were read
         detector._tail = base64.b64decode(fields.pop("tail"))
         detector._scan_at, detector._output_at = fields.pop("scan_at"), fields.pop("output_at")
         for name, value in fields.items():
             if hasattr(detector, name):
                 setattr(detector, name, value)
         detector.session = OpenSession(**session) if session else None
+        detector.typed = TypedLaunch(**typed) if typed else None
         return detector
 
 
@@ -361,4 +430,5 @@ def _mask_word(match: re.Match) -> bytes:
     # Two characters say nothing about anyone, and shell marks (`133;D;0`) are made of them.
     if len(word) <= 2 or _KEEP_WORD_RE.fullmatch(word) or word.decode() in _KEEP_PREFIXES:
         return word
-    return b"x" * len(word)
+    dashes = len(word) - len(word.lstrip(b"-"))  # a masked flag stays a flag: launchers are read past flags
+    return word[:dashes] + b"x" * (len(word) - dashes)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import dataclass
 
 from chalicelib.usage.agents import BY_BINARY, BY_PACKAGE, LAUNCHERS, AgentSpec, normalize_model
 
@@ -101,7 +102,18 @@ def split_prompt(line: str, *, first_line: bool) -> tuple[bool, str | None]:
     return False, None
 
 
-def parse_launch(command: str) -> tuple[AgentSpec, str | None] | None:
+@dataclass(frozen=True)
+class Launch:
+    """An agent a typed command line starts."""
+
+    spec: AgentSpec
+    model: str | None  # the allow-listed value of its model flag, if any
+    # The agent is the line's own command word (what a shell's argv0 mark reports), not a word after a
+    # launcher (`sudo`, `npx`) or in a later simple command (`cd app && claude`).
+    direct: bool
+
+
+def parse_launch(command: str) -> Launch | None:
     """The agent a command line starts and the model its flags name, or None.
 
     Only the command word of each simple command counts (`echo claude` is not a launch);
@@ -114,22 +126,25 @@ def parse_launch(command: str) -> tuple[AgentSpec, str | None] | None:
     except ValueError:  # unbalanced quote: still the first word is a fair guess
         tokens = command.split()
     simple: list[str] = []
+    first = True
     for token in [*tokens, ";"]:
         if token and set(token) <= _OPERATORS:
-            found = _launch_of(simple)
+            found = _launch_of(simple, first)
             if found:
                 return found
+            first = first and not simple
             simple = []
         else:
             simple.append(token)
     return None
 
 
-def _launch_of(words: list[str]) -> tuple[AgentSpec, str | None] | None:
-    index = 0
+def _launch_of(words: list[str], first: bool) -> Launch | None:
+    index, direct = 0, first
     while index < len(words) and (
         _ASSIGNMENT_RE.match(words[index]) or words[index] in LAUNCHERS or words[index].startswith("-")
     ):
+        direct = direct and _ASSIGNMENT_RE.match(words[index]) is not None  # bash's argv0 skips `NAME=x` too
         index += 1
     if index >= len(words):
         return None
@@ -137,7 +152,7 @@ def _launch_of(words: list[str]) -> tuple[AgentSpec, str | None] | None:
     spec = BY_BINARY.get(word.rsplit("/", 1)[-1]) or BY_PACKAGE.get(_package_name(word))
     if spec is None:
         return None
-    return spec, _model_flag(words[index + 1 :], spec.model_flags)
+    return Launch(spec, _model_flag(words[index + 1 :], spec.model_flags), direct)
 
 
 def _package_name(word: str) -> str:

@@ -76,6 +76,7 @@ def test_any_cuts_and_state_round_trips_give_the_same_sessions(data, persist):
             b"claude --model=opus", b"codex -m gpt-5.5", b"echo claude", b"ls -la", b"gemini", b"aider -m 'fix it'",
             b"\x1b[?1049hcodex\x1b[?1049l", b"Sonnet\x1b[1C4.6 \xe2\x94\x82 Missing\x1b[1CAPI key",
             b"\xe2\x9d\xaf caf\xc3\xa9 \x1b]0;\xe2\x9c\xb3 title\x07", b"\x1b]133;C\x07", b"\x1b]133;D;0\x07",
+            b"\x1b]133;C\x07\x1b]6973;argv0=codex\x07", b"\x1b]6973;argv0=claudette\x07", b"\x1b]6973;argv0=claude\x07",
         ]),
         max_size=12,
     ),
@@ -182,3 +183,102 @@ def test_persisted_state_keeps_only_allow_listed_tokens(canary_key):
     assert b"claude" in restored  # allow-listed: still recognisable when the Enter arrives
     [session] = summarize(detector2.feed(ENTER))
     assert session.agent == "claude"
+
+
+# -- the base image's OSC 6973 argv0 mark ------------------------------------------------------------------------
+
+MARKED_PROMPT = b"\x1b[?2004h\x1b]133;A\x07dev@ws:~/app$ \x1b]133;B\x07"
+
+
+def shell_line(typed: bytes, argv0: bytes | None, output: bytes = b"", status: int = 0) -> bytes:
+    """One command line as the image's bash integration sends it: A, B, typed echo, C, argv0 mark, output, D."""
+    mark = b"" if argv0 is None else b"\x1b]6973;argv0=" + argv0 + b"\x07"
+    return (MARKED_PROMPT + typed + b"\r\n\x1b[?2004l\r\x1b]133;C\x07" + mark + output
+            + b"\x1b]133;D;%d\x07" % status)
+
+
+TUI = b"\x1b[?25l\x1b[?2004h\x1b[1mworking\x1b[22m\r\n\x1b[?2004l"  # an agent's own line editor, as Claude draws it
+# (typed line, argv0 the shell reports or None when bash sends none, agent a user ran or None)
+MARKED_LINES = [
+    (b"claude --model opus", b"claude", "claude"),
+    (b"cc", b"claude", "claude"),  # an alias: only argv0 can see it
+    (b"sudo -E codex -m gpt-5.5", b"sudo", "codex"),  # argv0 names the launcher, the typed line the agent
+    (b"cd app && gemini", b"cd", "gemini"),
+    (b'"claude" --model opus', None, "claude"),  # bash reports no quoted word: the typed reading stands
+    (b"echo claude", b"echo", None),
+    (b"claudette --model x", b"claudette", None),
+    (b"cat notes.md", b"cat", None),
+    (b"ls -la", b"ls", None),
+]
+
+
+def test_argv0_confirms_the_typed_agent_and_keeps_its_model_flag():
+    first = shell_line(b"ls", b"ls")
+    stream = first + shell_line(b"claude --model opus", b"claude", TUI) + MARKED_PROMPT
+    [session] = detect([stream])
+    assert (session.agent, session.model) == ("claude", "opus")
+    assert session.started_offset == stream.index(b"\x1b[?2004l", len(first))  # the Enter, as without marks
+    assert session.ended_offset == stream.index(b"\x1b]133;D", len(first))
+
+
+def test_argv0_starts_an_agent_the_typed_line_does_not_show():
+    stream = shell_line(b"ls", b"ls") + shell_line(b"cc", b"claude", TUI) + MARKED_PROMPT
+    [session] = detect([stream])
+    assert (session.agent, session.model) == ("claude", None)
+    assert session.started_offset == stream.index(b"\x1b]6973;argv0=claude")
+
+
+def test_argv0_inside_tmux_where_the_typed_line_is_a_redraw_on_the_alternate_screen():
+    """tmux draws the pane on the outer alternate screen and re-sends modes after each passed-through mark."""
+    after_mark = b"\x1b(B\x1b[m\x1b[?12l\x1b[?25h\x1b[?1000l\x1b[?2004l\x1b[1;1H\x1b[1;45r"
+    stream = (
+        b"\x1b[?1049h\x1b[H\x1b[2J\x1b]133;A\x07" + after_mark + b"\x1b]133;B\x07" + after_mark
+        + b"\x1b[2;1Haether-test$ \x1b[?2004hclaude\x1b]133;C\x07" + after_mark
+        + b"\x1b]6973;argv0=claude\x07" + after_mark
+        + b"\x1b[3;1H\x1b[?2004h\x1b[38;5;246mOpus\x1b[C5.5\x1b[C\xc2\xb7\x1b[CAPI" + b"\x1b[?2004l"
+        + b"\x1b]133;D;0\x07" + after_mark + b"\x1b]133;A\x07"
+    )
+    [session] = detect([stream])
+    assert (session.agent, session.model) == ("claude", "claude-opus-5-5")
+    assert session.ended_offset == stream.index(b"\x1b]133;D;0")
+
+
+def test_argv0_overrules_the_typed_reading_of_the_command_word():
+    # The echo is only a reading of the screen; the shell says what ran.
+    stream = shell_line(b"ls", b"ls") + shell_line(b"claude", b"vim", TUI) + MARKED_PROMPT
+    assert detect([stream]) == []
+
+
+@pytest.mark.parametrize(("typed", "argv0", "agent"), MARKED_LINES, ids=lambda v: str(v))
+def test_marked_lines_start_exactly_the_agents_that_ran(typed, argv0, agent):
+    output = TUI if agent else b"claude --model x\r\n"  # decoys print agent names too
+    stream = shell_line(b"true", b"true") + shell_line(typed, argv0, output) + MARKED_PROMPT
+    assert [(s.agent, s.ended_offset is not None) for s in detect([stream])] == ([(agent, True)] if agent else [])
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    lines=st.lists(st.sampled_from(MARKED_LINES), max_size=10),
+    tmux=st.booleans(),
+    persist=st.booleans(),
+    data=st.data(),
+)
+def test_marked_streams_give_the_agents_that_ran_under_any_cuts(lines, tmux, persist, data):
+    raw = (b"\x1b[?1049h" if tmux else b"") + b"".join(
+        shell_line(typed, argv0, TUI if agent else b"claude\r\n") for typed, argv0, agent in lines
+    ) + MARKED_PROMPT
+    cuts = data.draw(st.lists(st.integers(1, len(raw) - 1), max_size=60), label="cuts")
+    found = run_with_cuts(raw, cuts, persist=persist)
+    assert found == detect([raw])
+    # In tmux only argv0 is readable: launchers, compound lines and quoted words are not seen there.
+    expected = [agent for typed, argv0, agent in lines if agent and (not tmux or argv0 == agent.encode())]
+    assert [s.agent for s in found] == expected
+    assert all(s.ended_offset is not None for s in found)
+
+
+def test_state_keeps_no_argv0_word_that_is_not_an_agent():
+    detector = Detector()
+    detector.feed(shell_line(b"ls", b"ls") + MARKED_PROMPT + b"./deploy-prod\r\n\x1b[?2004l\r\x1b]133;C\x07"
+                  + b"\x1b]6973;argv0=deploy-pr")
+    state = json.dumps(detector.to_state())
+    assert "deploy" not in state and "deploy" not in Detector.from_state(json.loads(state))._tail.decode()
