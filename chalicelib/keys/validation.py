@@ -22,23 +22,33 @@ def validate_api_key(provider: Provider, api_key: object) -> str:
         )
     if len(api_key) < provider.min_length:
         raise InvalidApiKeyError(f"This key is too short to be a key for {provider.display_name}")
-    if any(api_key.startswith(prefix) for prefix in provider.refused_prefixes):
-        owner = _owner_of(api_key, provider)
+    owner = _other_owner(api_key, provider)
+    if owner is not None:
+        raise InvalidApiKeyError(f"This looks like a key for {owner.display_name}, not for {provider.display_name}")
+    if _starts_with(api_key, provider.refused_prefixes):
         raise InvalidApiKeyError(
-            f"This looks like {owner}, not a key for {provider.display_name}"
+            f"This looks like an admin key: connect an ordinary {provider.display_name} API key instead"
         )
-    if not any(api_key.startswith(prefix) for prefix in provider.key_prefixes):
+    if not _starts_with(api_key, provider.key_prefixes):
         expected = " or ".join(f"'{prefix}'" for prefix in provider.key_prefixes)
         raise InvalidApiKeyError(f"{provider.display_name} API keys start with {expected}")
     return api_key
 
 
-def _owner_of(api_key: str, provider: Provider) -> str:
-    for other in PROVIDERS:
-        if other is not provider and any(api_key.startswith(p) for p in other.key_prefixes):
-            if not any(api_key.startswith(p) for p in other.refused_prefixes):
-                return f"a key for {other.display_name}"
-    return "an admin key (only ordinary API keys can be used)"
+def _starts_with(api_key: str, prefixes: tuple[str, ...]) -> bool:
+    return any(api_key.startswith(prefix) for prefix in prefixes)
+
+
+def _other_owner(api_key: str, provider: Provider) -> Provider | None:
+    """Another provider whose ordinary keys look like this one, if the key is not ``provider``'s own."""
+    if _starts_with(api_key, provider.key_prefixes) and not _starts_with(api_key, provider.refused_prefixes):
+        return None
+    return next(
+        (other for other in PROVIDERS
+         if other is not provider and _starts_with(api_key, other.key_prefixes)
+         and not _starts_with(api_key, other.refused_prefixes)),
+        None,
+    )
 
 
 def masked_hint(provider: Provider, api_key: str) -> str:

@@ -28,9 +28,12 @@ def test_openai_hint_prefers_the_longest_recognised_prefix():
     ("provider", "key", "words"),
     [
         ("anthropic", "sk-ant-admin01-" + "a" * 60, "admin key"),
-        ("anthropic", "sk-proj-" + "a" * 60, "start with"),
-        ("openai", "sk-ant-api03-" + "a" * 60, "a key for Anthropic (Claude)"),
-        ("gemini", "sk-proj-" + "a" * 60, "start with"),
+        ("anthropic", "sk-proj-" + "a" * 60, "a key for OpenAI (Codex), not for Anthropic (Claude)"),
+        ("anthropic", "key-" + "a" * 60, "start with 'sk-ant-'"),
+        ("openai", "sk-admin-" + "a" * 60, "admin key"),
+        ("openai", "sk-ant-api03-" + "a" * 60, "a key for Anthropic (Claude), not for OpenAI (Codex)"),
+        ("gemini", "sk-proj-" + "a" * 60, "a key for OpenAI (Codex), not for Google Gemini"),
+        ("gemini", "AIz" + "a" * 60, "start with 'AIza'"),
     ],
 )
 def test_a_key_of_the_wrong_kind_is_refused_with_words_that_say_why(provider, key, words):
