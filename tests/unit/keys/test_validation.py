@@ -33,7 +33,7 @@ def test_openai_hint_prefers_the_longest_recognised_prefix():
         ("openai", "sk-admin-" + "a" * 60, "admin key"),
         ("openai", "sk-ant-api03-" + "a" * 60, "a key for Anthropic (Claude), not for OpenAI (Codex)"),
         ("gemini", "sk-proj-" + "a" * 60, "a key for OpenAI (Codex), not for Google Gemini"),
-        ("gemini", "AIz" + "a" * 60, "start with 'AIza'"),
+        ("gemini", "AIzb" + "a" * 60, "start with 'AIza'"),
     ],
 )
 def test_a_key_of_the_wrong_kind_is_refused_with_words_that_say_why(provider, key, words):
