@@ -278,7 +278,9 @@ class Detector:
             self._end(self.region_opened_at, events, self.region_opened_time)
         if command and self.session is None:
             launch = parse_launch(command)
-            if self.argv0_marks:  # the shell names the command word right after C: wait for it
+            # A prompt with marks (B) from a shell that sends argv0 marks: the word comes right after C, wait for it.
+            # A prompt without them (ssh to another host, a shell without the integration) is read as before.
+            if self.argv0_marks and self.region_mark >= 0:
                 self.typed = TypedLaunch(launch.spec.name, launch.model, where, at, launch.direct) if launch else None
             elif launch is not None:
                 self._start(launch.spec.name, launch.model, where, events, at, ran=False)

@@ -258,6 +258,15 @@ def test_argv0_overrules_the_typed_reading_of_the_command_word():
     assert detect([stream]) == []
 
 
+def test_a_prompt_without_marks_after_argv0_marks_is_read_as_before():
+    """`ssh` to a host whose shell sends no marks: its typed lines still count, without waiting for argv0."""
+    remote = command(b"claude --model opus") + TUI + b"bye\r\n" + command(b"exit")
+    stream = MARKED_PROMPT + b"ssh build\r\n\x1b[?2004l\r\x1b]133;C\x07\x1b]6973;argv0=ssh\x07" + remote
+    [session] = detect([stream + b"\x1b]133;D;0\x07" + MARKED_PROMPT])
+    assert (session.agent, session.model) == ("claude", "opus")
+    assert session.started_offset == stream.index(b"\x1b[?2004l", stream.index(b"claude --model"))
+
+
 @pytest.mark.parametrize(("typed", "argv0", "agent"), MARKED_LINES, ids=lambda v: str(v))
 def test_marked_lines_start_exactly_the_agents_that_ran(typed, argv0, agent):
     output = TUI if agent else b"claude --model x\r\n"  # decoys print agent names too
