@@ -1,10 +1,13 @@
 """Real bash in tmux, driven by keystrokes, with the image's rootfs via AETHER_ROOT and the pinned agent CLIs from npm."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -146,7 +149,27 @@ class Terminal:
         inner = self.sockets / "inner"
         if inner.exists():
             subprocess.run(["tmux", "-S", str(inner), "kill-server"], capture_output=True, timeout=30)
+        # `script` leaves its shell running when tmux hangs up, and Codex detaches a daemon of its own:
+        # end everything that was started inside this terminal (they all carry its HOME).
+        for pid in processes_with_env("HOME", self.env["HOME"]):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         shutil.rmtree(self.sockets, ignore_errors=True)
+
+
+def processes_with_env(name: str, value: str) -> list[int]:
+    """Every process (but this one) whose environment has ``name=value``."""
+    wanted = f"{name}={value}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if wanted in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:  # gone already, or a kernel thread
+            continue
+    return found
 
 
 def terminal_env(home: Path, agent_bin: Path | None = None, **keys: str) -> dict[str, str]:
