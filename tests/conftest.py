@@ -149,6 +149,8 @@ def captured_logs(caplog: pytest.LogCaptureFixture):
     old_level = logger.log_level
     logger.setLevel(logging.DEBUG)
     caplog.set_level(logging.DEBUG)
+    # moto is test scaffolding, not the service: its DEBUG lines dump whole state machines at every step.
+    caplog.set_level(logging.INFO, logger="moto")
     try:
         yield lambda: buffer.getvalue() + "\n".join(
             f"{record.getMessage()} {record.__dict__}" for record in caplog.records

@@ -8,6 +8,7 @@ import subprocess
 import time
 import traceback
 from pathlib import Path
+from types import SimpleNamespace
 
 import boto3
 import pytest
@@ -81,7 +82,9 @@ def invoke_chalice_handler(self, function_name, qualifier, body, headers, respon
 def deployed(local_env, fake_fly, monkeypatch):
     """The dev-stage path under moto: a state machine executing the real task handlers."""
     monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke_chalice_handler)
-    monkeypatch.setattr(retrier_decl.time, "sleep", lambda seconds: None)  # ASL retry intervals
+    # Skip the ASL retry intervals. Replace the module's `time` name, not time.sleep itself: that would also
+    # turn this test's own polling into a busy loop that starves the execution thread.
+    monkeypatch.setattr(retrier_decl, "time", SimpleNamespace(sleep=lambda seconds: None))
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
         sfn = boto3.client("stepfunctions", region_name="us-east-1")
         arn = sfn.create_state_machine(name="aether-start-project", definition=definition(),

@@ -9,12 +9,14 @@ from chalicelib.crypto import Envelope
 from chalicelib.crypto.adapters.local import LocalKeyring
 from chalicelib.keys import KeyVault
 from chalicelib.observability import flush_after
+from chalicelib.observability.metrics import metrics
 from tests.conftest import make_canary_key
 from tests.fakes.keys import InMemoryKeyRepository
 
 
 def test_saving_and_disconnecting_are_counted_and_flushed_once(monkeypatch, capsys):
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    metrics.clear_metrics()  # other tests' vault calls counted outside any invocation
     vault = KeyVault(InMemoryKeyRepository(), Envelope(LocalKeyring({"v1": os.urandom(32)})))
     user, key = str(uuid.uuid4()), make_canary_key("openai")
 
