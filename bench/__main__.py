@@ -2,8 +2,13 @@
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 from pathlib import Path
+
+# The figures are the output: keep the service's per-request log lines and EMF metrics out of it.
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "1")
 
 _SKIP = {"stats", "__main__"}
 

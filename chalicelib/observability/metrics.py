@@ -21,3 +21,5 @@ def flush_after(event: Any, get_response: Callable[[Any], Any]) -> Any:
     finally:
         if metrics.metric_set:  # most reads count nothing; an empty flush only warns
             metrics.flush_metrics()
+            # With POWERTOOLS_METRICS_DISABLED, Powertools keeps them, and prints them all once 100 pile up.
+            metrics.clear_metrics()
