@@ -13,16 +13,20 @@ create table api_keys (
     primary key (user_id, provider)
 );
 
--- Supabase exposes tables to the browser through the anon/authenticated roles: RLS on with no
--- policies (and no grants) means a browser session can never read ciphertext.
-alter table api_keys enable row level security;
-do $$
+-- Supabase exposes tables to the browser through the anon/authenticated roles. Every table of this
+-- service goes through this function: RLS on with no policies, and no grants to those roles, so a
+-- browser session can never read ciphertext (or anything else here). The service owns the tables.
+create function aether_close_to_browser(tbl regclass) returns void language plpgsql as $$
+declare
+    browser_role text;
 begin
-    if exists (select 1 from pg_roles where rolname = 'anon') then
-        revoke all on api_keys from anon;
-    end if;
-    if exists (select 1 from pg_roles where rolname = 'authenticated') then
-        revoke all on api_keys from authenticated;
-    end if;
+    execute format('alter table %s enable row level security', tbl);
+    foreach browser_role in array array['anon', 'authenticated'] loop
+        if exists (select 1 from pg_roles where rolname = browser_role) then
+            execute format('revoke all on %s from %I', tbl, browser_role);
+        end if;
+    end loop;
 end
 $$;
+
+select aether_close_to_browser('api_keys');

@@ -15,14 +15,4 @@ create table projects (
 create index projects_owner_id_idx on projects (owner_id);
 
 -- Same stance as api_keys: the browser never reads this table through Supabase's roles.
-alter table projects enable row level security;
-do $$
-begin
-    if exists (select 1 from pg_roles where rolname = 'anon') then
-        revoke all on projects from anon;
-    end if;
-    if exists (select 1 from pg_roles where rolname = 'authenticated') then
-        revoke all on projects from authenticated;
-    end if;
-end
-$$;
+select aether_close_to_browser('projects');

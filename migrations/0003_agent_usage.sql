@@ -42,15 +42,5 @@ create table usage_detector_state (
     updated_at          timestamptz not null default now()
 );
 
-alter table agent_usage enable row level security;
-alter table usage_detector_state enable row level security;
-do $$
-begin
-    if exists (select 1 from pg_roles where rolname = 'anon') then
-        revoke all on agent_usage, usage_detector_state from anon;
-    end if;
-    if exists (select 1 from pg_roles where rolname = 'authenticated') then
-        revoke all on agent_usage, usage_detector_state from authenticated;
-    end if;
-end
-$$;
+select aether_close_to_browser('agent_usage');
+select aether_close_to_browser('usage_detector_state');

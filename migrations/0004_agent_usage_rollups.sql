@@ -20,15 +20,5 @@ create table analytics_watermarks (
     updated_at timestamptz not null default now()
 );
 
-alter table agent_usage_rollups enable row level security;
-alter table analytics_watermarks enable row level security;
-do $$
-begin
-    if exists (select 1 from pg_roles where rolname = 'anon') then
-        revoke all on agent_usage_rollups, analytics_watermarks from anon;
-    end if;
-    if exists (select 1 from pg_roles where rolname = 'authenticated') then
-        revoke all on agent_usage_rollups, analytics_watermarks from authenticated;
-    end if;
-end
-$$;
+select aether_close_to_browser('agent_usage_rollups');
+select aether_close_to_browser('analytics_watermarks');
