@@ -1,6 +1,5 @@
 """aether-agents front door: routes and event handlers only; each parses, makes one call, shapes the reply."""
 from chalice import AuthResponse, Chalice, Rate, Response
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
 from chalicelib import web, wiring
 from chalicelib.api.auth import bearer_token, caller_from_context, unauthorized_exception
@@ -160,8 +159,4 @@ def analytics_rollup(event):
 # (the event source needs ReportBatchItemFailures); session progress is saved once, when the batch ends.
 @app.on_kinesis_record(stream=Settings.terminal_stream_name, name="detector", starting_position="TRIM_HORIZON")
 def detector(event):
-    with wiring.usage_ingestor().batch() as batch:
-        return process_partial_response(
-            event=event.to_dict(), record_handler=batch.handle,
-            processor=BatchProcessor(event_type=EventType.KinesisDataStreams), context=event.context,
-        )
+    return wiring.usage_ingestor().process_kinesis_event(event.to_dict(), event.context)

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.observability import logger
 from chalicelib.usage.detector import AgentEnded, AgentStarted, Detector, DetectorEvent, MissingKeyDetected, ModelDetected
@@ -152,3 +152,13 @@ class UsageIngestor:
 
     def batch(self) -> IngestBatch:
         return IngestBatch(self.store)
+
+    def process_kinesis_event(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+        """Process one Kinesis event as a batch; returns ``{"batchItemFailures": [...]}`` for Lambda."""
+        from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+        with self.batch() as batch:
+            return process_partial_response(
+                event=event, record_handler=batch.handle,
+                processor=BatchProcessor(event_type=EventType.KinesisDataStreams), context=context,
+            )

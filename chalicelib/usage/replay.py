@@ -157,15 +157,9 @@ def kinesis_record(blob: bytes, partition_key: str, seq: int) -> dict[str, Any]:
 
 def run_consumer(records: list[dict[str, Any]]) -> dict[str, Any]:
     """Hand the records to the deployed handler code (app.py's Kinesis handler) in one batch."""
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-
     from chalicelib import wiring
 
-    with wiring.usage_ingestor().batch() as batch:
-        return process_partial_response(
-            event={"Records": records}, record_handler=batch.handle,
-            processor=BatchProcessor(event_type=EventType.KinesisDataStreams),
-        )
+    return wiring.usage_ingestor().process_kinesis_event({"Records": records})
 
 
 def main(argv: list[str] | None = None) -> int:
