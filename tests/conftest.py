@@ -1,14 +1,21 @@
-"""Shared fixtures: real PostgreSQL (TEST_DATABASE_URL or the embedded server), moto, settings, canary keys."""
+"""Shared fixtures: real PostgreSQL (TEST_DATABASE_URL or the embedded server), moto, settings, canary keys,
+and the real dev server for browser and end-to-end tests."""
 from __future__ import annotations
 
 import os
 import secrets
+import socket
 import string
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -159,3 +166,85 @@ def captured_logs(caplog: pytest.LogCaptureFixture):
         for handler, stream in zip(handlers, old_streams):
             handler.setStream(stream)
         logger.setLevel(old_level)
+
+
+# ---- the real dev server, for browser and end-to-end tests ----------------------------------------
+OUTPUT_DIR = ROOT / "test-output"
+PAGE_PATH = "/settings/connected-accounts"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    base_url: str
+    jwt_secret: str
+    log_path: Path
+
+    def token(self, user_id: str) -> str:
+        from chalicelib.api.dev_tokens import mint_token
+
+        return mint_token(self.jwt_secret, user_id)
+
+    def api(self, method: str, path: str, user_id: str, **kwargs) -> requests.Response:
+        """Ask the API directly, as the test's independent witness of what the page did."""
+        headers = {"Authorization": f"Bearer {self.token(user_id)}"}
+        return requests.request(method, self.base_url + path, headers=headers, timeout=10, **kwargs)
+
+    def key_status(self, user_id: str, provider: str) -> dict:
+        response = self.api("GET", "/user/api-keys", user_id)
+        response.raise_for_status()
+        return next(p for p in response.json()["providers"] if p["provider"] == provider)
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture(scope="session")
+def live_server(pg_url: str) -> Iterator[LiveServer]:
+    """`make run`'s server process (chalice local, stage local) against the test database."""
+    port = _free_port()
+    jwt_secret = secrets.token_urlsafe(32)
+    env = {
+        **os.environ,
+        "AETHER_STAGE": "local",
+        "STORAGE_BACKEND": "postgres",
+        "DATABASE_URL": pg_url,
+        "ENCRYPTION_MASTER_KEY": f"v1:{secrets.token_hex(32)}",
+        "SUPABASE_JWT_SECRET": jwt_secret,
+        "LOG_LEVEL": "DEBUG",
+    }
+    for name in ("KMS_KEY_ID", "SUPABASE_JWKS_URL", "USING_AGENTS_GUIDE_URL"):
+        env.pop(name, None)
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    log_path = OUTPUT_DIR / "devserver.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "scripts.devserver", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    server = LiveServer(base_url=f"http://127.0.0.1:{port}", jwt_secret=jwt_secret, log_path=log_path)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"dev server exited with {process.returncode}:\n{server.log_text()}")
+            try:
+                if requests.get(server.base_url + PAGE_PATH, timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"dev server did not answer within 60 s:\n{server.log_text()}")
+            time.sleep(0.2)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

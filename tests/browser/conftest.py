@@ -1,105 +1,19 @@
-"""Browser tests: the real dev server (`python -m scripts.devserver`) on a free port and the test database,
-driven by Playwright through Debian's Chromium. Screenshots land in test-output/screenshots/."""
+"""Browser tests: the real dev server (the `live_server` fixture of tests/conftest.py) driven by Playwright
+through Debian's Chromium. Screenshots land in test-output/screenshots/."""
 from __future__ import annotations
 
-import os
 import re
-import secrets
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import requests
 
-from tests.conftest import ROOT
+from tests.conftest import OUTPUT_DIR
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-OUTPUT_DIR = ROOT / "test-output"
 SCREENSHOTS = OUTPUT_DIR / "screenshots"
-PAGE_PATH = "/settings/connected-accounts"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass(frozen=True)
-class LiveServer:
-    base_url: str
-    jwt_secret: str
-    log_path: Path
-
-    def token(self, user_id: str) -> str:
-        from chalicelib.api.dev_tokens import mint_token
-
-        return mint_token(self.jwt_secret, user_id)
-
-    def api(self, method: str, path: str, user_id: str, **kwargs) -> requests.Response:
-        """Ask the API directly, as the test's independent witness of what the page did."""
-        headers = {"Authorization": f"Bearer {self.token(user_id)}"}
-        return requests.request(method, self.base_url + path, headers=headers, timeout=10, **kwargs)
-
-    def key_status(self, user_id: str, provider: str) -> dict:
-        response = self.api("GET", "/user/api-keys", user_id)
-        response.raise_for_status()
-        return next(p for p in response.json()["providers"] if p["provider"] == provider)
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
-@pytest.fixture(scope="session")
-def live_server(pg_url: str) -> Iterator[LiveServer]:
-    """`make run`'s server process (chalice local, stage local) against the test database."""
-    port = _free_port()
-    jwt_secret = secrets.token_urlsafe(32)
-    env = {
-        **os.environ,
-        "AETHER_STAGE": "local",
-        "STORAGE_BACKEND": "postgres",
-        "DATABASE_URL": pg_url,
-        "ENCRYPTION_MASTER_KEY": f"v1:{secrets.token_hex(32)}",
-        "SUPABASE_JWT_SECRET": jwt_secret,
-        "LOG_LEVEL": "DEBUG",
-    }
-    for name in ("KMS_KEY_ID", "SUPABASE_JWKS_URL", "USING_AGENTS_GUIDE_URL"):
-        env.pop(name, None)
-    OUTPUT_DIR.mkdir(exist_ok=True)
-    log_path = OUTPUT_DIR / "browser-devserver.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "scripts.devserver", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-    server = LiveServer(base_url=f"http://127.0.0.1:{port}", jwt_secret=jwt_secret, log_path=log_path)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"dev server exited with {process.returncode}:\n{server.log_text()}")
-            try:
-                if requests.get(server.base_url + PAGE_PATH, timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"dev server did not answer within 60 s:\n{server.log_text()}")
-            time.sleep(0.2)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,8 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PAGE_PATH, LiveServer, PageSession
-from tests.conftest import make_canary_key
+from tests.browser.conftest import PageSession
+from tests.conftest import PAGE_PATH, LiveServer, make_canary_key
 
 pytestmark = pytest.mark.slow
 

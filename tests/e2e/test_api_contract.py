@@ -11,7 +11,6 @@ from schemathesis.checks import positive_data_acceptance, unsupported_method
 import yaml
 from hypothesis import HealthCheck, settings
 
-from tests.browser.conftest import live_server  # noqa: F401 - the shared live-server fixture
 from tests.conftest import ROOT, make_canary_key
 
 SPEC_PATH = ROOT / "docs" / "openapi.yaml"
@@ -27,7 +26,7 @@ def _response_schema(spec: dict, path: str, method: str, status: int) -> dict:
     return {**response["content"]["application/json"]["schema"], "components": spec["components"]}
 
 
-def test_real_responses_match_the_documented_shapes(live_server):  # noqa: F811
+def test_real_responses_match_the_documented_shapes(live_server):
     spec = yaml.safe_load(SPEC_PATH.read_text())
     user = str(uuid.uuid4())
     headers = {"Authorization": f"Bearer {live_server.token(user)}"}
@@ -57,7 +56,7 @@ def test_real_responses_match_the_documented_shapes(live_server):  # noqa: F811
 
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-def test_fuzzed_requests_never_get_a_server_error(case, live_server):  # noqa: F811
+def test_fuzzed_requests_never_get_a_server_error(case, live_server):
     if case.method.upper() not in API_GATEWAY_METHODS:
         return  # chalice local's own HTTP server answers these (501); API Gateway never passes them to us
     token = live_server.token(str(uuid.uuid4()))
@@ -71,7 +70,7 @@ def test_fuzzed_requests_never_get_a_server_error(case, live_server):  # noqa: F
     )
 
 
-def test_fifty_concurrent_saves_and_deletes_over_http_lose_nothing(live_server):  # noqa: F811
+def test_fifty_concurrent_saves_and_deletes_over_http_lose_nothing(live_server):
     """Per provider, an ordered stream of saves/deletes; the three streams race each other. No 5xx, last write wins."""
     from concurrent.futures import ThreadPoolExecutor
 
