@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.api.auth import TokenVerifier
 from chalicelib.crypto import Envelope, KeyWrapper
@@ -9,9 +10,19 @@ from chalicelib.errors import ConfigError
 from chalicelib.keys import KeyRepository, KeyVault
 from chalicelib.settings import settings
 
+if TYPE_CHECKING:  # the adapters themselves are imported on first use, so `import app` stays light
+    from psycopg_pool import ConnectionPool
+
+    from chalicelib.analytics import AgentAnalytics, RollupJob, RollupStore, UsageSource
+    from chalicelib.machines import MachinesApi, ProjectStarter, StartRunner, StartTasks
+    from chalicelib.projects import ProjectRepository, ProjectService
+    from chalicelib.usage.ingest import UsageIngestor
+    from chalicelib.usage.ports import UsageStore
+    from chalicelib.usage.publisher import TerminalChunkPublisher
+
 
 @functools.cache
-def pg_pool():
+def pg_pool() -> ConnectionPool:
     from chalicelib.store.postgres import connect_pool
 
     if not settings().database_url:
@@ -20,7 +31,7 @@ def pg_pool():
 
 
 @functools.cache
-def aws_client(service: str):
+def aws_client(service: str) -> Any:
     import boto3
 
     return boto3.client(service, region_name=settings().aws_region)
@@ -79,7 +90,7 @@ MACHINE_RESTART = {"policy": "on-failure", "max_retries": 3}
 
 
 @functools.cache
-def project_repository():
+def project_repository() -> ProjectRepository:
     if settings().storage_backend == "dynamodb":
         from chalicelib.projects.adapters.dynamodb import DynamoDbProjectRepository
 
@@ -90,14 +101,14 @@ def project_repository():
 
 
 @functools.cache
-def projects():
+def projects() -> ProjectService:
     from chalicelib.projects import ProjectService
 
     return ProjectService(project_repository())
 
 
 @functools.cache
-def machines_api():
+def machines_api() -> MachinesApi:
     import requests
 
     from chalicelib.machines.adapters.fly import FlyMachinesApi
@@ -121,7 +132,7 @@ def _env_digest_secret() -> bytes:
 
 
 @functools.cache
-def start_tasks():
+def start_tasks() -> StartTasks:
     from chalicelib.keys import PROVIDERS
     from chalicelib.machines import MachineLauncher, StartTasks
 
@@ -141,7 +152,7 @@ def start_tasks():
 
 
 @functools.cache
-def start_runner():
+def start_runner() -> StartRunner:
     cfg = settings()
     if cfg.start_state_machine_arn:
         from chalicelib.machines.adapters.stepfunctions import StepFunctionsStartRunner
@@ -155,7 +166,7 @@ def start_runner():
 
 
 @functools.cache
-def project_starter():
+def project_starter() -> ProjectStarter:
     from chalicelib.machines import ProjectStarter
 
     return ProjectStarter(projects=projects(), runner=start_runner())
@@ -163,7 +174,7 @@ def project_starter():
 
 # ---- agent usage tracking (chalicelib/usage, docs/usage-tracking.md) ----------------------------------------
 @functools.cache
-def usage_store():
+def usage_store() -> UsageStore:
     """Usage rows and detector state on the configured backend."""
     cfg = settings()
     if cfg.storage_backend == "dynamodb":
@@ -178,14 +189,14 @@ def usage_store():
 
 
 @functools.cache
-def usage_ingestor():
+def usage_ingestor() -> UsageIngestor:
     from chalicelib.usage.ingest import UsageIngestor
 
     return UsageIngestor(store=usage_store())
 
 
 @functools.cache
-def terminal_chunk_publisher():
+def terminal_chunk_publisher() -> TerminalChunkPublisher:
     """The terminal proxy's producer (a background thread per process)."""
     from chalicelib.usage.adapters.kinesis import KinesisChunkSink
     from chalicelib.usage.publisher import TerminalChunkPublisher
@@ -196,7 +207,7 @@ def terminal_chunk_publisher():
 
 # ---- agent analytics (chalicelib/analytics) ------------------------------------------------------------------
 @functools.cache
-def analytics_storage():
+def analytics_storage() -> tuple[UsageSource, RollupStore]:
     """The (usage source, rollup store) pair of the configured backend."""
     cfg = settings()
     if cfg.storage_backend == "dynamodb":
@@ -211,7 +222,7 @@ def analytics_storage():
 
 
 @functools.cache
-def agent_analytics():
+def agent_analytics() -> AgentAnalytics:
     from chalicelib.analytics import AgentAnalytics
 
     usage, rollups = analytics_storage()
@@ -219,7 +230,7 @@ def agent_analytics():
 
 
 @functools.cache
-def analytics_rollup():
+def analytics_rollup() -> RollupJob:
     from chalicelib.analytics import RollupJob
 
     usage, rollups = analytics_storage()
