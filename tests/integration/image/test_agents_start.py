@@ -50,7 +50,9 @@ def assert_keys_stay_private(raw: bytes, home: Path, keys: dict[str, str]) -> No
         for tail in (key, key[-20:]):
             for path in files_containing(home, tail):
                 assert path.stat().st_mode & 0o077 == 0, path
-                assert path.relative_to(home).parts[0] in {".claude.json", ".claude", ".codex", ".gemini"}, path
+                # Claude Code writes ~/.claude.json atomically through `.claude.json.tmp.<pid>.<random>`.
+                top = path.relative_to(home).parts[0].split(".tmp.")[0]
+                assert top in {".claude.json", ".claude", ".codex", ".gemini"}, path
 
 
 @pytest.mark.parametrize("agent", ["claude", "codex", "gemini"])
